@@ -1,0 +1,1 @@
+"""Code that every Aixin service needs: contracts, money, clock, storage, outbox."""

@@ -1,0 +1,263 @@
+"""The event catalogue: every event, its producer, its consumers and its schema.
+
+An event on the bus is a JSON object ``{"id", "type", "occurred_at",
+"correlation_id", "data"}``. Producers publish to the nameko exchange
+``<producer>.events`` with the event type as routing key. Each consumer service handles
+an event in a method named ``on_<event type>``, so its nameko queue is
+``evt-<producer>-<event type>--<consumer>.on_<event type>``; the relay declares these
+queues before publishing so that an event is never dropped for want of a queue.
+"""
+
+from dataclasses import dataclass
+
+from marshmallow import EXCLUDE, Schema, fields, validate
+
+TOWNSHIP_CODE = validate.Regexp(r"^\d{12}$", error="township code must be 12 digits")
+DISTRICT_CODE = validate.Regexp(r"^\d{6}$", error="district code must be 6 digits")
+NON_NEGATIVE = validate.Range(min=0)
+
+
+def _money(**kwargs):
+    return fields.Integer(strict=True, required=True, validate=NON_NEGATIVE, **kwargs)
+
+
+class _Data(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    campaign_id = fields.String(required=True)
+
+
+class CampaignCreated(_Data):
+    campaign_no = fields.Integer(required=True, validate=validate.Range(1, 99))
+    name = fields.String(required=True)
+    district_code = fields.String(required=True, validate=DISTRICT_CODE)
+    district_name = fields.String(required=True)
+    face_value_fen = fields.Integer(strict=True, required=True, validate=validate.Range(1))
+    snapshot_month = fields.String(required=True, validate=validate.Regexp(r"^\d{4}-\d\d$"))
+    funds_due = fields.Date(required=True)
+    spring_festival = fields.Date(required=True)
+    redemption_deadline = fields.Date(required=True)
+    joint_audit_date = fields.Date(required=True)
+    clearing_deadline = fields.Date(required=True)
+    spare_share_percent = fields.Integer(required=True, validate=validate.Range(0, 50))
+    cash_equivalent_categories = fields.List(fields.String(), required=True)
+
+
+class MerchantDesignated(_Data):
+    merchant_code = fields.String(required=True, validate=validate.Length(equal=18))
+    name = fields.String(required=True)
+    township_codes = fields.List(fields.String(validate=TOWNSHIP_CODE), required=True)
+    stores = fields.Integer(required=True, validate=validate.Range(1))
+    valid_from = fields.Date(required=True)
+    valid_to = fields.Date(required=True)
+    opening_hours = fields.String(load_default="08:00-22:00")
+
+
+class Beneficiary(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    beneficiary_id = fields.String(required=True)
+    name = fields.String(required=True)
+    masked_id = fields.String(required=True, validate=validate.Regexp(r"^\d{6}\*+\d{3}[\dX]$"))
+    township_code = fields.String(required=True, validate=TOWNSHIP_CODE)
+    township_name = fields.String(required=True)
+    village = fields.String(required=True, allow_none=True)
+    categories = fields.List(fields.String(validate=validate.OneOf(
+        ["urban_dibao", "rural_dibao", "tekun"])), required=True)
+    support_mode = fields.String(required=True, validate=validate.OneOf(
+        ["dispersed", "institutional"]))
+    institution = fields.String(allow_none=True, load_default=None)
+
+
+class RosterPublished(_Data):
+    snapshot_id = fields.String(required=True)
+    batch_no = fields.Integer(required=True, validate=validate.Range(1))
+    batch_count = fields.Integer(required=True, validate=validate.Range(1))
+    beneficiaries = fields.List(fields.Nested(Beneficiary), required=True)
+
+
+class TownshipCount(Schema):
+    code = fields.String(required=True, validate=TOWNSHIP_CODE)
+    name = fields.String(required=True)
+    eligible = fields.Integer(required=True, validate=NON_NEGATIVE)
+
+
+class RosterPublicationCompleted(_Data):
+    snapshot_id = fields.String(required=True)
+    batch_count = fields.Integer(required=True)
+    beneficiary_count = fields.Integer(required=True, validate=NON_NEGATIVE)
+    townships = fields.List(fields.Nested(TownshipCount), required=True)
+
+
+class RosterAmended(_Data):
+    amendment_id = fields.String(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(["remove", "add", "change"]))
+    beneficiary = fields.Nested(Beneficiary, required=True)
+    reason = fields.String(required=True)
+    operator = fields.String(required=True)
+
+
+class VouchersPrinted(_Data):
+    batch_id = fields.String(required=True)
+    township_code = fields.String(required=True, validate=TOWNSHIP_CODE)
+    merchant_code = fields.String(required=True)
+    serials = fields.List(fields.String(), required=True)
+    printed_at = fields.AwareDateTime(required=True)
+
+
+class VoucherIssued(_Data):
+    serial = fields.String(required=True)
+    beneficiary_id = fields.String(required=True)
+    beneficiary_name = fields.String(required=True)
+    masked_id = fields.String(required=True)
+    township_code = fields.String(required=True, validate=TOWNSHIP_CODE)
+    village = fields.String(allow_none=True, load_default=None)
+    institution = fields.String(allow_none=True, load_default=None)
+    recipient_kind = fields.String(required=True, validate=validate.OneOf(
+        ["self", "family", "institution_manager"]))
+    issued_at = fields.AwareDateTime(required=True)
+    late = fields.Boolean(required=True)
+
+
+class VoucherVoided(_Data):
+    serial = fields.String(required=True)
+    township_code = fields.String(required=True, validate=TOWNSHIP_CODE)
+    beneficiary_id = fields.String(allow_none=True, load_default=None)
+    reason = fields.String(required=True)
+    voided_at = fields.AwareDateTime(required=True)
+
+
+class VoucherRedeemed(_Data):
+    redemption_id = fields.String(required=True)
+    serial = fields.String(required=True)
+    township_code = fields.String(required=True, validate=TOWNSHIP_CODE)
+    merchant_code = fields.String(required=True)
+    voucher_part_fen = _money()
+    paid_by_person_fen = _money()
+    total_fen = _money()
+    redeemed_at = fields.AwareDateTime(required=True)
+    till_transaction_id = fields.String(required=True)
+
+
+class AuditedRedemption(Schema):
+    redemption_id = fields.String(required=True)
+    serial = fields.String(required=True)
+    township_code = fields.String(required=True, validate=TOWNSHIP_CODE)
+    voucher_part_fen = _money()
+    reason = fields.String(allow_none=True, load_default=None)
+
+
+class RedemptionsAudited(_Data):
+    audit_id = fields.String(required=True)
+    merchant_code = fields.String(required=True)
+    audited_at = fields.AwareDateTime(required=True)
+    approved = fields.List(fields.Nested(AuditedRedemption), required=True)
+    rejected = fields.List(fields.Nested(AuditedRedemption), required=True)
+
+
+class FundsReceived(_Data):
+    amount_fen = _money()
+    expected_fen = _money()
+    received_at = fields.AwareDateTime(required=True)
+
+
+class FundsAllocated(_Data):
+    township_code = fields.String(required=True, validate=TOWNSHIP_CODE)
+    amount_fen = fields.Integer(strict=True, required=True)
+    transfer_id = fields.String(required=True)
+    allocated_at = fields.AwareDateTime(required=True)
+
+
+class MerchantPaid(_Data):
+    merchant_code = fields.String(required=True)
+    amount_fen = _money()
+    transfer_id = fields.String(required=True)
+    paid_at = fields.AwareDateTime(required=True)
+
+
+class TownshipCleared(_Data):
+    township_code = fields.String(required=True, validate=TOWNSHIP_CODE)
+    allocated_fen = fields.Integer(strict=True, required=True)
+    reimbursed_fen = fields.Integer(strict=True, required=True)
+    refund_fen = fields.Integer(strict=True, required=True)
+    cleared_at = fields.AwareDateTime(required=True)
+
+
+class DistrictCleared(_Data):
+    received_fen = fields.Integer(strict=True, required=True)
+    reimbursed_fen = fields.Integer(strict=True, required=True)
+    refund_fen = fields.Integer(strict=True, required=True)
+    cleared_at = fields.AwareDateTime(required=True)
+
+
+class ReminderSent(_Data):
+    reminder_id = fields.String(required=True)
+    kind = fields.String(required=True)
+    recipient = fields.String(required=True)
+    channel = fields.String(required=True)
+    sent_at = fields.AwareDateTime(required=True)
+
+
+@dataclass(frozen=True)
+class EventSpec:
+    producer: str
+    schema: type[Schema]
+    consumers: tuple[str, ...]
+
+
+ALL = ("roster", "issuance", "redemption", "settlement", "notify", "reporting")
+
+CATALOGUE: dict[str, EventSpec] = {
+    "campaign_created": EventSpec("redemption", CampaignCreated, (
+        "roster", "issuance", "settlement", "notify", "reporting")),
+    "merchant_designated": EventSpec("redemption", MerchantDesignated, (
+        "issuance", "settlement", "reporting")),
+    "roster_published": EventSpec("roster", RosterPublished, (
+        "issuance", "redemption", "reporting")),
+    "roster_publication_completed": EventSpec("roster", RosterPublicationCompleted, (
+        "issuance", "settlement", "reporting")),
+    "roster_amended": EventSpec("roster", RosterAmended, (
+        "issuance", "redemption", "settlement", "reporting")),
+    "vouchers_printed": EventSpec("issuance", VouchersPrinted, ("redemption", "reporting")),
+    "voucher_issued": EventSpec("issuance", VoucherIssued, ("redemption", "reporting")),
+    "voucher_voided": EventSpec("issuance", VoucherVoided, ("redemption", "reporting")),
+    "voucher_redeemed": EventSpec("redemption", VoucherRedeemed, ("issuance", "reporting")),
+    "redemptions_audited": EventSpec("redemption", RedemptionsAudited, (
+        "settlement", "reporting")),
+    "funds_received": EventSpec("settlement", FundsReceived, ("reporting",)),
+    "funds_allocated": EventSpec("settlement", FundsAllocated, ("issuance", "reporting")),
+    "merchant_paid": EventSpec("settlement", MerchantPaid, ("reporting",)),
+    "township_cleared": EventSpec("settlement", TownshipCleared, ("reporting",)),
+    "district_cleared": EventSpec("settlement", DistrictCleared, ("reporting",)),
+    "reminder_sent": EventSpec("notify", ReminderSent, ("reporting",)),
+}
+
+
+def spec_of(event_type: str) -> EventSpec:
+    try:
+        return CATALOGUE[event_type]
+    except KeyError:
+        raise KeyError(f"unknown event type {event_type!r}: add it to aixin/events.py") from None
+
+
+def handler_name(event_type: str) -> str:
+    return f"on_{event_type}"
+
+
+def queue_name(event_type: str, consumer: str) -> str:
+    producer = spec_of(event_type).producer
+    return f"evt-{producer}-{event_type}--{consumer}.{handler_name(event_type)}"
+
+
+def exchange_name(producer: str) -> str:
+    return f"{producer}.events"
+
+
+def events_produced_by(service: str) -> list[str]:
+    return [name for name, spec in CATALOGUE.items() if spec.producer == service]
+
+
+def events_consumed_by(service: str) -> list[str]:
+    return [name for name, spec in CATALOGUE.items() if service in spec.consumers]

@@ -1,0 +1,1 @@
+"""Aixin services: one package per process, each owning its own database."""

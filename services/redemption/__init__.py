@@ -1,0 +1,1 @@
+"""Redemption service: merchants, redemptions, statements and audit."""

@@ -1,0 +1,1 @@
+"""Redemption rules in plain Python: reasons, statements, payment, window, flags."""
