@@ -8,6 +8,7 @@ cooperative, with timeouts so that a silent server cannot hang a worker forever.
 
 import logging
 import os
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 log = logging.getLogger(__name__)
 
+_MIGRATION_LOCK = threading.Lock()
 REPO_ROOT = Path(__file__).resolve().parent.parent
 POSTGRES_CONNECT_TIMEOUT_S = 5
 POSTGRES_STATEMENT_TIMEOUT_MS = 15000
@@ -81,7 +83,10 @@ def migrate(service: str, url: str, revision: str = "head") -> None:
     config.set_main_option("script_location", str(script_location))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     config.attributes["configure_logger"] = False
-    command.upgrade(config, revision)
+    # alembic keeps its migration context in module globals, so services that start
+    # in one process (tests, the embedded demo) must migrate one at a time.
+    with _MIGRATION_LOCK:
+        command.upgrade(config, revision)
     log.info("migrated database service=%s revision=%s", service, revision)
 
 

@@ -1,0 +1,1 @@
+"""The HTTP/JSON gateway: every client's way into the services."""

@@ -1,0 +1,55 @@
+"""What a route handler receives: the caller, the request and the services."""
+
+import json
+from dataclasses import dataclass
+
+from aixin.errors import InvalidInput, NotFound
+from aixin.validation import load
+
+TOWNSHIP_WIDE_ROLES = {"commerce", "civil_affairs", "finance", "leading_group", "admin"}
+
+
+@dataclass
+class Call:
+    principal: object  # tokens.Principal, or None on public routes
+    request: object  # werkzeug Request
+    services: object  # the gateway service instance with its RPC proxies
+    correlation_id: str
+    idempotency_key: str
+    body_schema: object = None
+
+    @property
+    def actor(self) -> dict:
+        if self.principal is None:
+            return {"role": "public", "scope": None, "name": "public",
+                    "token_id": None, "correlation_id": self.correlation_id}
+        return self.principal.as_actor(self.correlation_id)
+
+    def json(self) -> dict:
+        """Return the JSON body, validated by the route's schema when it has one."""
+        try:
+            payload = json.loads(self.request.get_data(cache=True) or b"{}")
+        except (ValueError, UnicodeDecodeError):
+            raise InvalidInput("invalid_json",
+                               "请求内容不是有效的 JSON：请检查格式后重新提交。") from None
+        if self.body_schema is not None:
+            load(self.body_schema(), payload)
+        return payload
+
+    def arg(self, name: str, default=None):
+        return self.request.args.get(name, default)
+
+    def require_township(self, township_code: str) -> None:
+        """Reject a township token for another township, as if the object did not exist."""
+        if self.principal is None or self.principal.role in TOWNSHIP_WIDE_ROLES:
+            return
+        if self.principal.role == "township" and self.principal.scope == township_code:
+            return
+        raise NotFound("not_found", "未找到该对象，或您无权访问。")
+
+    def require_merchant(self, merchant_code: str) -> None:
+        if self.principal is None or self.principal.role in TOWNSHIP_WIDE_ROLES:
+            return
+        if self.principal.role == "merchant" and self.principal.scope == merchant_code:
+            return
+        raise NotFound("not_found", "未找到该对象，或您无权访问。")

@@ -1,0 +1,72 @@
+"""The OpenAPI description, generated from the route table and its schemas."""
+
+import functools
+import re
+
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
+
+from gateway.routing import PUBLIC, ROUTES
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["error", "message"],
+    "properties": {
+        "error": {"type": "string", "description": "stable English error code"},
+        "message": {"type": "string", "description": "Chinese message for the user"},
+        "details": {"type": "object"},
+    },
+}
+
+
+@functools.cache
+def openapi_document() -> dict:
+    spec = APISpec(title="Aixin gateway", version="1.0.0", openapi_version="3.0.3",
+                   plugins=[MarshmallowPlugin()])
+    spec.components.schema("Error", ERROR_SCHEMA)
+    spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
+    paths: dict[str, dict] = {}
+    for route in ROUTES:
+        path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", route.path)
+        paths.setdefault(path, {})[route.method.lower()] = _operation(route)
+    for path, operations in paths.items():
+        spec.path(path=path, operations=operations)
+    return spec.to_dict()
+
+
+def _operation(route) -> dict:
+    parameters = [{"name": name, "in": "path", "required": True,
+                   "schema": {"type": "string"}}
+                  for name in re.findall(r"<(?:\w+:)?(\w+)>", route.path)]
+    parameters += [{"name": name, "in": "query", "required": False,
+                    "schema": {"type": "string"}, "description": text}
+                   for name, text in route.query.items()]
+    error = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+    operation = {
+        "operationId": route.operation_id,
+        "summary": route.summary,
+        "tags": [route.tag],
+        "parameters": parameters,
+        "responses": {str(route.status): _success(route), "400": error, "401": error,
+                      "403": error, "404": error, "409": error, "422": error},
+        "x-roles": sorted(route.roles),
+    }
+    if PUBLIC not in route.roles:
+        operation["security"] = [{"bearer": []}]
+    if route.body is not None:
+        operation["requestBody"] = {"required": True, "content": {
+            "application/json": {"schema": route.body}}}
+    if route.upload:
+        operation["requestBody"] = {"required": True, "content": {
+            "multipart/form-data": {"schema": {"type": "object", "properties": {
+                "files": {"type": "array", "items": {"type": "string",
+                                                     "format": "binary"}}}}}}}
+    return operation
+
+
+def _success(route) -> dict:
+    if route.produces_file:
+        return {"description": "a document", "content": {
+            "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}
+    return {"description": "OK", "content": {"application/json": {"schema": {
+        "type": "object"}}}}

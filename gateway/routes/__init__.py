@@ -1,0 +1,3 @@
+"""Route modules; importing this package registers every operation."""
+
+from gateway.routes import admin, campaigns  # noqa: F401

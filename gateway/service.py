@@ -1,0 +1,137 @@
+"""The gateway service: one nameko @http entrypoint that dispatches the route table."""
+
+import base64
+import json
+import logging
+import uuid
+
+from nameko.exceptions import RemoteError, UnknownService
+from nameko.rpc import RpcProxy
+from nameko.web.handlers import http
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.wrappers import Response
+
+from aixin.errors import DomainError
+from aixin.nameko_kit import CampaignClock, Storage
+from gateway import routes  # noqa: F401 - registers every route
+from gateway.bootstrap import AdminTokenBootstrap
+from gateway.calls import Call
+from gateway.openapi import openapi_document
+from gateway.routing import PUBLIC, ROUTES, build_map
+from gateway.tokens import authenticate
+
+log = logging.getLogger(__name__)
+
+MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+URL_MAP = build_map()
+
+
+def json_response(status: int, body) -> Response:
+    return Response(json.dumps(body, ensure_ascii=False, default=str), status=status,
+                    content_type="application/json; charset=utf-8")
+
+
+def error_response(status: int, code: str, message: str, **details) -> Response:
+    body = {"error": code, "message": message}
+    if details:
+        body["details"] = details
+    return json_response(status, body)
+
+
+def file_response(document: dict) -> Response:
+    """Send a document returned by a service as {filename, content_type, content_b64}."""
+    content = base64.b64decode(document["content_b64"])
+    filename = document["filename"]
+    ascii_name = filename.encode("ascii", "replace").decode().replace("?", "_")
+    disposition = (f"attachment; filename=\"{ascii_name}\"; "
+                   f"filename*=UTF-8''{_quote(filename)}")
+    return Response(content, status=200, content_type=document["content_type"],
+                    headers={"Content-Disposition": disposition})
+
+
+def _quote(text: str) -> str:
+    from urllib.parse import quote
+    return quote(text, safe="")
+
+
+class GatewayService:
+    name = "gateway"
+
+    db = Storage("gateway", relay=False)
+    clock = CampaignClock()
+    admin_token = AdminTokenBootstrap()
+    roster = RpcProxy("roster")
+    issuance = RpcProxy("issuance")
+    redemption = RpcProxy("redemption")
+    settlement = RpcProxy("settlement")
+    notify = RpcProxy("notify")
+    reporting = RpcProxy("reporting")
+
+    @http("GET", "/openapi.json")
+    def openapi(self, request):
+        return json_response(200, openapi_document())
+
+    @http("GET,POST,PUT,PATCH,DELETE", "/v1/<path:path>")
+    def api(self, request, path):
+        correlation_id = request.headers.get("X-Request-Id") or uuid.uuid4().hex
+        try:
+            response = self._dispatch(request, correlation_id)
+        except DomainError as error:
+            response = json_response(error.http_status, error.to_dict())
+        except RequestEntityTooLarge:
+            response = error_response(
+                413, "upload_too_large",
+                f"上传文件超过 {MAX_UPLOAD_BYTES // (1024 * 1024)} MB：请拆分后分批上传。")
+        except HTTPException as error:
+            response = error_response(error.code or 400, "http_error",
+                                      error.description or "请求无效。")
+        except UnknownService as error:
+            log.error("service unavailable correlation_id=%s error=%s",
+                      correlation_id, error)
+            response = error_response(503, "service_unavailable",
+                                      "后台服务暂不可用：请稍后重试。")
+        except RemoteError as error:
+            log.error("remote error correlation_id=%s type=%s", correlation_id,
+                      error.exc_type)
+            response = error_response(502, "upstream_error",
+                                      "后台服务处理失败：请稍后重试，或联系管理员并提供请求编号。",
+                                      request_id=correlation_id)
+        except Exception:  # noqa: BLE001 - never leak internals to a client
+            log.exception("unexpected error correlation_id=%s", correlation_id)
+            response = error_response(500, "internal_error",
+                                      "服务器内部错误：请联系管理员并提供请求编号。",
+                                      request_id=correlation_id)
+        response.headers["X-Request-Id"] = correlation_id
+        return response
+
+    def _dispatch(self, request, correlation_id: str) -> Response:
+        request.max_content_length = MAX_UPLOAD_BYTES
+        adapter = URL_MAP.bind_to_environ(request.environ)
+        index, params = adapter.match()
+        route = ROUTES[index]
+        principal = self._authenticate(request)
+        if PUBLIC not in route.roles:
+            if principal is None:
+                return error_response(401, "unauthenticated",
+                                      "缺少或无效的访问令牌：请在 Authorization 头中提供 Bearer 令牌。")
+            if principal.role not in route.roles:
+                log.warning("denied role=%s token_id=%s operation=%s correlation_id=%s",
+                            principal.role, principal.token_id, route.operation_id,
+                            correlation_id)
+                return error_response(403, "forbidden", "您的角色无权执行此操作。")
+        call = Call(principal=principal, request=request, services=self,
+                    correlation_id=correlation_id,
+                    idempotency_key=request.headers.get("Idempotency-Key")
+                    or f"auto-{uuid.uuid4().hex}",
+                    body_schema=route.body)
+        result = route.handler(call, **params)
+        if route.produces_file:
+            return file_response(result)
+        return json_response(route.status, result)
+
+    def _authenticate(self, request):
+        header = request.headers.get("Authorization", "")
+        if not header.startswith("Bearer "):
+            return None
+        with self.db.reading() as session:
+            return authenticate(session, header[len("Bearer "):].strip())

@@ -1,0 +1,93 @@
+"""The gateway authenticates, authorises, validates and forwards to the services."""
+
+import socket
+
+import pytest
+import requests
+
+from gateway.service import GatewayService
+from services.redemption.service import RedemptionService
+
+ADMIN_TOKEN = "axn_" + "a" * 40
+CAMPAIGN = {
+    "name": "郾城区爱心消费券", "district_code": "411103", "district_name": "郾城区",
+    "face_value_fen": 30000, "snapshot_month": "2022-12", "funds_due": "2023-01-13",
+    "redemption_deadline": "2023-02-28", "joint_audit_date": "2023-03-06",
+    "clearing_deadline": "2023-03-31",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def gateway(runner_factory, amqp_uri, database_url_for):
+    port = free_port()
+    config = {"AMQP_URI": amqp_uri, "AIXIN_CLOCK": "system",
+              "WEB_SERVER_ADDRESS": f"127.0.0.1:{port}",
+              "AIXIN_ADMIN_TOKEN": ADMIN_TOKEN,
+              "GATEWAY_DATABASE_URL": database_url_for("gateway"),
+              "REDEMPTION_DATABASE_URL": database_url_for("redemption")}
+    runner = runner_factory(config, GatewayService, RedemptionService)
+    runner.start()
+    return f"http://127.0.0.1:{port}"
+
+
+def token_for(base, role, scope=None):
+    response = requests.post(f"{base}/v1/tokens", json={
+        "role": role, "scope": scope, "name": f"test {role}"},
+        headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}, timeout=10)
+    assert response.status_code == 201, response.text
+    return {"Authorization": f"Bearer {response.json()['token']}"}
+
+
+class TestGateway:
+    def test_commerce_creates_campaign(self, gateway):
+        commerce = token_for(gateway, "commerce")
+        created = requests.post(f"{gateway}/v1/campaigns", json=CAMPAIGN,
+                                headers=commerce, timeout=10)
+        assert created.status_code == 201, created.text
+        assert created.json()["spring_festival"] == "2023-01-22"
+        fetched = requests.get(f"{gateway}/v1/campaigns/411103-2022-12",
+                               headers=commerce, timeout=10)
+        assert fetched.json()["face_value_fen"] == 30000
+
+    def test_missing_token_is_401(self, gateway):
+        response = requests.post(f"{gateway}/v1/campaigns", json=CAMPAIGN, timeout=10)
+        assert response.status_code == 401
+        assert response.json()["error"] == "unauthenticated"
+
+    def test_township_cannot_create_campaign(self, gateway):
+        township = token_for(gateway, "township", "411103101000")
+        response = requests.post(f"{gateway}/v1/campaigns", json=CAMPAIGN,
+                                 headers=township, timeout=10)
+        assert response.status_code == 403
+
+    def test_invalid_field_is_named(self, gateway):
+        commerce = token_for(gateway, "commerce")
+        response = requests.post(f"{gateway}/v1/campaigns",
+                                 json={**CAMPAIGN, "face_value_fen": "300元"},
+                                 headers=commerce, timeout=10)
+        assert response.status_code == 400
+        assert response.json()["error"] == "invalid_request"
+        assert "face_value_fen" in response.json()["message"]
+
+    def test_revoked_token_stops_at_once(self, gateway):
+        admin = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+        issued = requests.post(f"{gateway}/v1/tokens", json={
+            "role": "finance", "name": "finance"}, headers=admin, timeout=10).json()
+        headers = {"Authorization": f"Bearer {issued['token']}"}
+        assert requests.get(f"{gateway}/v1/whoami", headers=headers,
+                            timeout=10).status_code == 200
+        requests.delete(f"{gateway}/v1/tokens/{issued['token_id']}", headers=admin,
+                        timeout=10)
+        assert requests.get(f"{gateway}/v1/whoami", headers=headers,
+                            timeout=10).status_code == 401
+
+    def test_openapi_lists_operations(self, gateway):
+        document = requests.get(f"{gateway}/openapi.json", timeout=10).json()
+        assert "/v1/campaigns" in document["paths"]
+        assert document["paths"]["/v1/campaigns"]["post"]["x-roles"] == ["commerce"]
