@@ -3,8 +3,14 @@
 import logging
 import re
 
-# An 18-character resident ID number (GB 11643) or an old 15-digit one.
-_ID_NUMBER = re.compile(r"(?<![0-9])(\d{6})(\d{8}|\d{5})(\d{3}[0-9Xx]|\d{1})(?![0-9Xx])")
+# An 18-character resident ID number (GB 11643) or an old 15-digit one: an area code
+# whose first digit is 1 to 8, then a birth date with a plausible month and day. The
+# date keeps 18-digit voucher serials, which start with a campaign number, out.
+_MONTH_DAY = r"(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])"
+_ID_NUMBER = re.compile(
+    r"(?<![0-9])[1-8]\d{5}"
+    rf"(?:(?:19|20)\d\d{_MONTH_DAY}\d{{3}}[0-9Xx]|\d\d{_MONTH_DAY}\d{{3}})"
+    r"(?![0-9Xx])")
 
 
 def mask_id_numbers(text: str) -> str:

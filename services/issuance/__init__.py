@@ -1,0 +1,1 @@
+"""Issuance service: townships print, hand out and account for vouchers."""

@@ -1,0 +1,1 @@
+"""Issuance rules in plain Python: states, voids, print runs, hand-out, identities."""

@@ -1,0 +1,1 @@
+"""The roster service: the Civil Affairs Bureau's list of eligible persons."""

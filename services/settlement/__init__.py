@@ -1,0 +1,1 @@
+"""Settlement service: the Finance Bureau's ledger, allocation and clearing."""

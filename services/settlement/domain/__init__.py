@@ -1,0 +1,1 @@
+"""Settlement rules in plain Python: ledger, allocation, reimbursement, clearing."""
