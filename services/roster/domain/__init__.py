@@ -1,0 +1,1 @@
+"""Roster rules in plain Python: ID numbers, divisions, roster import."""
