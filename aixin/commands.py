@@ -78,7 +78,8 @@ def run_command(database, key: str, operation: str, request, now: datetime, exec
 
 
 def _store_rejection(database, key, operation, request_fingerprint, error, now) -> None:
-    stored = {"__error__": {"class": type(error).__name__, "code": error.code,
+    shared_class = next(cls for cls in type(error).__mro__ if cls in errors.ERROR_CLASSES)
+    stored = {"__error__": {"class": shared_class.__name__, "code": error.code,
                             "message": error.message, "details": error.details}}
     try:
         with database.transaction() as session:

@@ -214,16 +214,16 @@ CATALOGUE: dict[str, EventSpec] = {
         "roster", "issuance", "settlement", "notify", "reporting")),
     "merchant_designated": EventSpec("redemption", MerchantDesignated, (
         "issuance", "settlement", "reporting")),
-    "roster_published": EventSpec("roster", RosterPublished, (
-        "issuance", "redemption", "reporting")),
+    "roster_published": EventSpec("roster", RosterPublished, ("issuance", "reporting")),
     "roster_publication_completed": EventSpec("roster", RosterPublicationCompleted, (
-        "issuance", "settlement", "reporting")),
+        "issuance", "settlement", "notify", "reporting")),
     "roster_amended": EventSpec("roster", RosterAmended, (
         "issuance", "redemption", "settlement", "reporting")),
     "vouchers_printed": EventSpec("issuance", VouchersPrinted, ("redemption", "reporting")),
     "voucher_issued": EventSpec("issuance", VoucherIssued, ("redemption", "reporting")),
     "voucher_voided": EventSpec("issuance", VoucherVoided, ("redemption", "reporting")),
-    "voucher_redeemed": EventSpec("redemption", VoucherRedeemed, ("issuance", "reporting")),
+    "voucher_redeemed": EventSpec("redemption", VoucherRedeemed, (
+        "issuance", "settlement", "reporting")),
     "redemptions_audited": EventSpec("redemption", RedemptionsAudited, (
         "settlement", "reporting")),
     "funds_received": EventSpec("settlement", FundsReceived, ("reporting",)),

@@ -12,12 +12,13 @@ from eventlet.event import Event
 from nameko.events import event_handler
 from nameko.exceptions import registry
 from nameko.extensions import DependencyProvider
+from nameko.rpc import rpc
 
 from aixin import consumer, events
 from aixin.clock import clock_from_spec
 from aixin.db import Database, database_url, migrate
 from aixin.errors import ERROR_CLASSES
-from aixin.outbox import BrokerPublisher, publish_pending
+from aixin.outbox import BrokerPublisher, count_pending, publish_pending
 
 log = logging.getLogger(__name__)
 
@@ -175,3 +176,13 @@ def consume(event_type: str):
         return handler
 
     return decorate
+
+
+class HealthCheck:
+    """A mixin giving a service the ``health`` RPC that readiness checks call."""
+
+    @rpc
+    def health(self):
+        """Return ``ok`` and how many events still wait in this service's outbox."""
+        return {"service": self.name, "status": "ok",
+                "pending_outbox": count_pending(self.db.database)}

@@ -15,7 +15,7 @@ from datetime import date, datetime
 
 from kombu import Connection, Exchange, Queue
 from nameko.constants import PERSISTENT
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from aixin import events
@@ -186,5 +186,5 @@ def _publish_rows(session, rows, publisher, clock) -> int:
 
 def count_pending(database) -> int:
     with database.reading() as session:
-        return len(session.execute(
-            select(outbox.c.position).where(outbox.c.published_at.is_(None))).all())
+        return session.execute(select(func.count()).select_from(outbox).where(
+            outbox.c.published_at.is_(None))).scalar_one()

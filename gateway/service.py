@@ -5,6 +5,8 @@ import json
 import logging
 import uuid
 
+import eventlet
+
 from nameko.exceptions import RemoteError, UnknownService
 from nameko.rpc import RpcProxy
 from nameko.web.handlers import http
@@ -22,6 +24,9 @@ from gateway.tokens import authenticate
 
 log = logging.getLogger(__name__)
 
+HEALTH_CHECKED = ("roster", "issuance", "redemption", "settlement", "reporting",
+                  "notify")
+HEALTH_TIMEOUT_S = 5
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 URL_MAP = build_map()
 
@@ -66,6 +71,20 @@ class GatewayService:
     settlement = RpcProxy("settlement")
     notify = RpcProxy("notify")
     reporting = RpcProxy("reporting")
+
+    @http("GET", "/health")
+    def health(self, request):
+        """Ask every service for its health over RPC; 503 unless all answer in time."""
+        statuses = {}
+        for name in HEALTH_CHECKED:
+            try:
+                with eventlet.Timeout(HEALTH_TIMEOUT_S):
+                    statuses[name] = getattr(self, name).health()
+            except (eventlet.Timeout, UnknownService, RemoteError) as error:
+                statuses[name] = {"status": f"unavailable: {type(error).__name__}"}
+        healthy = all(status["status"] == "ok" for status in statuses.values())
+        return json_response(200 if healthy else 503, {
+            "status": "ok" if healthy else "degraded", "services": statuses})
 
     @http("GET", "/openapi.json")
     def openapi(self, request):

@@ -69,6 +69,16 @@ def delete_vhost(vhost: str) -> None:
         _rabbitmqctl("delete_vhost", vhost)
 
 
+TEST_SECRETS = {
+    "VOUCHER_MAC_KEY": "test-voucher-mac-key-0123456789abcdef",
+    "ROSTER_ENCRYPTION_KEY": "q6bQpXUXMRqbX0j0q5uQ6gFQk8y6vH9Qn2mJ4cY3sAs=",
+    "ROSTER_HASH_KEY": "test-roster-hash-key-0123456789abcdef",
+}
+for _name, _value in TEST_SECRETS.items():
+    # Services read their secrets from the environment only; tests use fixed ones.
+    os.environ.setdefault(_name, _value)
+
+
 @pytest.fixture(scope="module")
 def amqp_uri():
     """A fresh RabbitMQ virtual host for one test module."""

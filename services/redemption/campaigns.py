@@ -6,6 +6,7 @@ from aixin.commands import record_audit
 from aixin.errors import Conflict, InvalidInput, NotFound
 from aixin.outbox import record_event
 from services.redemption.domain.campaign import campaign_id_for, complete_dates
+from services.redemption.domain.uscc import validate_uscc
 from services.redemption.models import campaigns, merchant_townships, merchants
 
 
@@ -42,6 +43,7 @@ def load_campaign(session, campaign_id: str) -> dict:
 
 def designate_merchant(session, campaign_id: str, merchant: dict, actor: str, now) -> dict:
     load_campaign(session, campaign_id)
+    merchant = {**merchant, "merchant_code": validate_uscc(merchant["merchant_code"])}
     if not merchant["above_size"]:
         raise InvalidInput(
             "merchant_not_above_size",

@@ -3,6 +3,7 @@
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from services.redemption.domain.campaign import DEFAULT_CASH_EQUIVALENTS
+from services.redemption.flags import DEFAULT_THRESHOLDS
 
 
 class _Command(Schema):
@@ -27,6 +28,11 @@ class CreateCampaign(_Command):
     cash_equivalent_categories = fields.List(
         fields.String(validate=validate.Length(1, 40)),
         load_default=lambda: list(DEFAULT_CASH_EQUIVALENTS))
+    # Cash-out flag thresholds by name; a name left out takes its default.
+    cashout_thresholds = fields.Dict(
+        keys=fields.String(validate=validate.OneOf(sorted(DEFAULT_THRESHOLDS))),
+        values=fields.Integer(strict=True, validate=validate.Range(1, 1_000_000)),
+        load_default=dict)
 
 
 class DesignateMerchant(_Command):
@@ -41,3 +47,37 @@ class DesignateMerchant(_Command):
                                  required=True, validate=validate.Length(min=1))
     valid_from = fields.Date(required=True)
     valid_to = fields.Date(required=True)
+
+
+class Redeem(_Command):
+    """A till's redemption request. Statement lines and the total are checked by
+    the domain rules, so that each problem gets its own reason code."""
+
+    serial = fields.String(required=True, validate=validate.Length(1, 40))
+    check_code = fields.String(required=True, validate=validate.Length(1, 20))
+    till_transaction_id = fields.String(required=True, validate=validate.Length(1, 64))
+    store_id = fields.String(load_default=None, allow_none=True,
+                             validate=validate.Length(1, 64))
+    till_session = fields.String(load_default=None, allow_none=True,
+                                 validate=validate.Length(1, 64))
+    lines = fields.List(fields.Raw(), required=True)
+    total_fen = fields.Raw(required=True)
+
+
+class StatementUpload(_Command):
+    filename = fields.String(required=True, validate=validate.Length(1, 200))
+    path = fields.String(required=True)
+    sha256 = fields.String(required=True, validate=validate.Regexp(r"^[0-9a-f]{64}$"))
+    period_from = fields.Date(required=True)
+    period_to = fields.Date(required=True)
+
+
+class AuditRejection(_Command):
+    redemption_id = fields.String(required=True, validate=validate.Length(1, 36))
+    reason = fields.String(required=True, validate=validate.Length(1, 500))
+
+
+class Audit(_Command):
+    period_from = fields.Date(required=True)
+    period_to = fields.Date(required=True)
+    rejections = fields.List(fields.Nested(AuditRejection), load_default=list)

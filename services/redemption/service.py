@@ -3,14 +3,35 @@
 import logging
 
 from nameko.rpc import rpc
+from sqlalchemy import exc as sa_exc
 
 from aixin.commands import run_command
-from aixin.errors import DomainError
-from aixin.nameko_kit import CampaignClock, Storage
+from aixin.errors import DomainError, Forbidden, InvalidInput
+from aixin.nameko_kit import CampaignClock, Storage, consume
 from aixin.validation import load
-from services.redemption import campaigns, schemas
+from services.redemption import (auditing, campaigns, flags, matching, reads,
+                                 redeeming, schemas, voucher_book)
+from services.redemption.domain.reasons import rejection
+from services.redemption.till_export import read_till_export
+from services.redemption.voucher_key import VoucherKey
 
 log = logging.getLogger(__name__)
+
+MAX_IDEMPOTENCY_KEY_LENGTH = 80
+
+
+def scoped_key(kind: str, merchant_code: str, idempotency_key: str) -> str:
+    """Prefix a client's key with the merchant, so merchants' keys never collide."""
+    if idempotency_key and len(idempotency_key) > MAX_IDEMPOTENCY_KEY_LENGTH:
+        raise InvalidInput(
+            "invalid_idempotency_key",
+            f"幂等键长度不能超过 {MAX_IDEMPOTENCY_KEY_LENGTH} 个字符：请缩短后重试。")
+    return idempotency_key and f"{kind}:{merchant_code}:{idempotency_key}"
+
+
+def require_role(actor: dict, *roles: str) -> None:
+    if actor.get("role") not in roles:
+        raise Forbidden("forbidden", "您的角色无权执行此操作。")
 
 
 class RedemptionService:
@@ -18,6 +39,7 @@ class RedemptionService:
 
     db = Storage("redemption")
     clock = CampaignClock()
+    voucher_key = VoucherKey()
 
     @rpc(expected_exceptions=DomainError)
     def create_campaign(self, actor: dict, payload: dict, idempotency_key: str):
@@ -43,3 +65,124 @@ class RedemptionService:
     def get_campaign(self, campaign_id: str):
         with self.db.reading() as session:
             return campaigns.load_campaign(session, campaign_id)
+
+    @rpc(expected_exceptions=DomainError)
+    def redeem(self, actor: dict, campaign_id: str, payload: dict, idempotency_key: str):
+        """Redeem one voucher for the calling merchant against its itemised statement."""
+        require_role(actor, "merchant")
+        merchant_code = actor["scope"]
+        key = scoped_key("redeem", merchant_code, idempotency_key)
+        now = self.clock.now()
+        fingerprint = [campaign_id, payload]
+
+        def execute(session):
+            return redeeming.redeem(session, self.voucher_key, campaign_id,
+                                    merchant_code, request, actor["name"], now)
+
+        try:
+            request = load(schemas.Redeem(), payload)
+            return run_command(self.db, key, "redeem", fingerprint, now, execute)
+        except sa_exc.IntegrityError:
+            # Only the unique serial of ``redemptions`` can fail here, and only if
+            # the conditional update was bypassed: reject as a second redemption.
+            log.error("unique redemption guard fired serial=%s merchant=%s",
+                      payload.get("serial"), merchant_code)
+            error = rejection("voucher_already_redeemed", serial=payload.get("serial"))
+        except DomainError as rejected:
+            error = rejected
+        if error.code == "voucher_already_redeemed":
+            # A concurrent request with the same key may have won: return its result.
+            error = self._replay_or(key, fingerprint, now, error)
+            if isinstance(error, dict):
+                return error
+        log.warning("redemption rejected serial=%s merchant=%s reason=%s",
+                    payload.get("serial"), merchant_code, error.code)
+        raise error
+
+    def _replay_or(self, key, fingerprint, now, error):
+        def fail(_session):
+            raise error
+
+        try:
+            return run_command(self.db, key, "redeem", fingerprint, now, fail)
+        except DomainError as stored:
+            return stored
+
+    @rpc(expected_exceptions=DomainError)
+    def list_redemptions(self, actor: dict, campaign_id: str, **filters):
+        with self.db.reading() as session:
+            return reads.list_redemptions(session, actor, campaign_id, **filters)
+
+    @rpc(expected_exceptions=DomainError)
+    def get_redemption(self, actor: dict, campaign_id: str, redemption_id: str):
+        with self.db.reading() as session:
+            return reads.get_redemption(session, actor, campaign_id, redemption_id)
+
+    @rpc(expected_exceptions=DomainError)
+    def upload_statement(self, actor: dict, campaign_id: str, merchant_code: str,
+                         payload: dict, idempotency_key: str):
+        """Reconcile an uploaded till export with the merchant's redemptions."""
+        merchant_code = reads.merchant_scope(actor, merchant_code)
+        upload = load(schemas.StatementUpload(), payload)
+        # The file is parsed before the transaction opens, to keep it short.
+        rows = read_till_export(upload["path"])
+        now = self.clock.now()
+        return run_command(
+            self.db, scoped_key("statement", merchant_code, idempotency_key),
+            "upload_statement", [campaign_id, merchant_code, payload], now,
+            lambda session: matching.reconcile_statement(
+                session, campaign_id, merchant_code, upload, rows, actor["name"], now))
+
+    @rpc(expected_exceptions=DomainError)
+    def list_statements(self, actor: dict, campaign_id: str, merchant_code: str):
+        with self.db.reading() as session:
+            return reads.list_statements(session, actor, campaign_id, merchant_code)
+
+    @rpc(expected_exceptions=DomainError)
+    def get_statement(self, actor: dict, campaign_id: str, merchant_code: str,
+                      statement_id: str):
+        with self.db.reading() as session:
+            return reads.get_statement(session, actor, campaign_id, merchant_code,
+                                       statement_id)
+
+    @rpc(expected_exceptions=DomainError)
+    def audit_redemptions(self, actor: dict, campaign_id: str, merchant_code: str,
+                          payload: dict, idempotency_key: str):
+        """Approve a merchant's matched redemptions of a period and reject the rest."""
+        require_role(actor, "commerce")
+        request = load(schemas.Audit(), payload)
+        now = self.clock.now()
+        return run_command(
+            self.db, idempotency_key, "audit_redemptions",
+            [campaign_id, merchant_code, payload], now,
+            lambda session: auditing.audit_merchant(
+                session, campaign_id, merchant_code, request, actor["name"], now))
+
+    @rpc(expected_exceptions=DomainError)
+    def list_audits(self, actor: dict, campaign_id: str, merchant_code: str = None):
+        require_role(actor, *reads.READ_ALL_ROLES)
+        with self.db.reading() as session:
+            return reads.list_audits(session, campaign_id, merchant_code)
+
+    @rpc(expected_exceptions=DomainError)
+    def cashout_flags(self, actor: dict, campaign_id: str, merchant_code: str = None):
+        """List the cash-out flags over the redemptions, for commerce before its audit."""
+        require_role(actor, *reads.READ_ALL_ROLES)
+        with self.db.reading() as session:
+            return flags.cashout_flags(session, campaign_id, merchant_code)
+
+    @consume("vouchers_printed")
+    def on_vouchers_printed(self, session, event):
+        voucher_book.record_printed(session, event.data)
+
+    @consume("voucher_issued")
+    def on_voucher_issued(self, session, event):
+        voucher_book.record_issued(session, event.data)
+
+    @consume("voucher_voided")
+    def on_voucher_voided(self, session, event):
+        voucher_book.record_voided(session, event.data)
+
+    @consume("roster_amended")
+    def on_roster_amended(self, session, event):
+        voucher_book.record_roster_amendment(session, event.data, event.occurred_at)

@@ -5,9 +5,9 @@ from datetime import date
 from lunardate import LunarDate
 
 from aixin.errors import InvalidInput
+from services.redemption.domain.statement import DEFAULT_CASH_EQUIVALENT_CATEGORIES
 
-DEFAULT_CASH_EQUIVALENTS = ["cash", "prepaid_card", "gift_card", "phone_top_up",
-                            "account_top_up", "lottery"]
+DEFAULT_CASH_EQUIVALENTS = list(DEFAULT_CASH_EQUIVALENT_CATEGORIES)
 
 
 def first_of_month(month: str) -> date:

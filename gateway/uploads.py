@@ -1,0 +1,68 @@
+"""Uploaded files: kept in a content-addressed folder that the services can read.
+
+The gateway stores each upload under ``AIXIN_UPLOAD_DIR`` (default ``data/uploads``)
+as ``<sha256><extension>`` and passes the path over RPC, because roster files can be far
+larger than an RPC message should be. In docker-compose the folder is a volume shared by
+the gateway and the services that read uploads.
+"""
+
+import hashlib
+import os
+import re
+import tempfile
+from pathlib import Path
+
+from aixin.db import data_dir
+from aixin.errors import InvalidInput
+
+ALLOWED_EXTENSIONS = {".csv", ".xlsx"}
+CHUNK_BYTES = 1024 * 1024
+
+
+def upload_dir() -> Path:
+    folder = Path(os.environ.get("AIXIN_UPLOAD_DIR", data_dir() / "uploads"))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def safe_filename(name: str) -> str:
+    """Keep only the last path component and harmless characters of a client's name."""
+    base = re.split(r"[\\/]", name or "")[-1]
+    base = re.sub(r"[\x00-\x1f\x7f<>:\"|?*]", "_", base).strip(" .")
+    return base[:120] or "upload"
+
+
+def save_uploads(files, allowed=ALLOWED_EXTENSIONS) -> list[dict]:
+    """Store werkzeug FileStorage objects; return name, path, sha256 and size of each."""
+    saved = []
+    for storage in files:
+        name = safe_filename(storage.filename)
+        extension = Path(name).suffix.lower()
+        if extension not in allowed:
+            raise InvalidInput(
+                "unsupported_file_type",
+                f"文件 {name} 的类型 {extension or '（无扩展名）'} 不受支持：请上传 "
+                f"{'、'.join(sorted(allowed))} 文件。", filename=name)
+        saved.append(_store(storage.stream, name, extension))
+    if not saved:
+        raise InvalidInput("missing_file", "没有收到文件：请在表单字段 files 中上传文件。")
+    return saved
+
+
+def _store(stream, name: str, extension: str) -> dict:
+    digest = hashlib.sha256()
+    size = 0
+    folder = upload_dir()
+    with tempfile.NamedTemporaryFile(dir=folder, delete=False) as temporary:
+        for chunk in iter(lambda: stream.read(CHUNK_BYTES), b""):
+            digest.update(chunk)
+            size += len(chunk)
+            temporary.write(chunk)
+    if size == 0:
+        os.unlink(temporary.name)
+        raise InvalidInput("empty_file", f"文件 {name} 是空的：请检查后重新上传。",
+                           filename=name)
+    target = folder / f"{digest.hexdigest()}{extension}"
+    os.replace(temporary.name, target)
+    return {"filename": name, "path": str(target), "sha256": digest.hexdigest(),
+            "size": size}
