@@ -1,0 +1,175 @@
+"""Importing a campaign's roster files into one draft snapshot.
+
+Reading and checking the files needs no database, so it runs before the transaction.
+The transaction then stores the snapshot, its report, every rejected row and every
+person, or nothing. Persons are inserted in batches with executemany, never one
+statement per row.
+"""
+
+import hashlib
+import logging
+import os
+import uuid
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import insert
+
+from aixin.commands import record_audit
+from aixin.db import data_dir
+from aixin.errors import Conflict, InvalidInput
+from aixin.personal import mask_id_numbers
+from services.roster import snapshots as snapshot_store
+from services.roster.domain.divisions import DivisionIndex
+from services.roster.domain.importer import ImportResult, RosterImport
+from services.roster.domain.idnumber import mask_id
+from services.roster.keys import RosterKeys, beneficiary_id
+from services.roster.models import persons, rejections, snapshots
+
+log = logging.getLogger(__name__)
+
+INSERT_BATCH_ROWS = 1000
+CHUNK_BYTES = 1024 * 1024
+
+
+def upload_dir() -> Path:
+    """The folder the gateway stores uploads in (``AIXIN_UPLOAD_DIR``)."""
+    return Path(os.environ.get("AIXIN_UPLOAD_DIR", data_dir() / "uploads")).resolve()
+
+
+def check_uploads(uploads: list[dict]) -> list[dict]:
+    """Resolve uploaded files inside the upload folder and hash their content.
+
+    Returns ``{filename, path, sha256, size}`` per file, with the digest computed
+    here rather than trusted from the caller.
+    """
+    folder = upload_dir()
+    checked = []
+    for upload in uploads:
+        path = Path(upload["path"]).resolve()
+        if folder not in path.parents or not path.is_file():
+            raise InvalidInput("upload_not_found",
+                               f"找不到上传的文件 {upload['filename']}：请重新上传。",
+                               filename=upload["filename"])
+        digest, size = _digest(path)
+        checked.append({"filename": upload["filename"], "path": str(path),
+                        "sha256": digest, "size": size})
+    return checked
+
+
+def _digest(path: Path) -> tuple[str, int]:
+    digest = hashlib.sha256()
+    size = 0
+    with path.open("rb") as stream:
+        for chunk in iter(lambda: stream.read(CHUNK_BYTES), b""):
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size
+
+
+def content_hash(uploads: list[dict]) -> str:
+    """Hash the set of file digests: the same files in any order hash the same."""
+    joined = "\n".join(sorted(upload["sha256"] for upload in uploads))
+    return hashlib.sha256(joined.encode("ascii")).hexdigest()
+
+
+def snapshot_month_start(campaign: dict) -> date:
+    year, month = campaign["snapshot_month"].split("-")
+    return date(int(year), int(month), 1)
+
+
+def read_files(uploads: list[dict], campaign: dict) -> ImportResult:
+    """Read and check every file; the result streams its beneficiaries."""
+    roster_import = RosterImport(campaign["district_code"], DivisionIndex.load(),
+                                 snapshot_month_start(campaign))
+    for upload in uploads:
+        roster_import.add_file(upload["path"], upload["filename"])
+    return roster_import.finish()
+
+
+def store_snapshot(session, campaign: dict, result: ImportResult, uploads: list,
+                   digest: str, keys: RosterKeys, actor: dict, now) -> dict:
+    """Store the draft snapshot with its report, rejections and persons."""
+    campaign_id = campaign["campaign_id"]
+    existing = snapshot_store.find_by_content(session, campaign_id, digest)
+    if existing is not None:
+        return {**snapshot_store.snapshot_summary(existing), "replayed": True}
+    if snapshot_store.published_snapshot(session, campaign_id) is not None:
+        raise Conflict("roster_already_published",
+                       f"活动 {campaign_id} 的花名册已发布，不能再导入新名册：请以更正"
+                       "（增补、删除、变更）的方式修改名册。", campaign_id=campaign_id)
+    snapshot_id = uuid.uuid4().hex
+    report = result.summary()
+    session.execute(insert(snapshots).values(
+        snapshot_id=snapshot_id, campaign_id=campaign_id, content_hash=digest,
+        status=snapshot_store.DRAFT,
+        files=[{key: upload[key] for key in ("filename", "sha256", "size")}
+               for upload in uploads],
+        report=report, imported_at=now, imported_by=actor["name"]))
+    _insert_rejections(session, snapshot_id, result)
+    stored = _insert_persons(session, campaign_id, snapshot_id, result, keys)
+    if stored != result.beneficiary_count:
+        raise RuntimeError(f"stored {stored} persons for {result.beneficiary_count} "
+                           f"beneficiaries snapshot_id={snapshot_id}")
+    record_audit(session, now, actor["name"], "import_roster", snapshot_id,
+                 campaign_id=campaign_id, content_hash=digest,
+                 rows_read=result.rows_read, beneficiaries=result.beneficiary_count)
+    log.info("roster snapshot stored campaign_id=%s snapshot_id=%s rows_read=%d "
+             "rejected=%d beneficiaries=%d", campaign_id, snapshot_id,
+             result.rows_read, result.rejected_rows, result.beneficiary_count)
+    row = snapshot_store.load_snapshot(session, campaign_id, snapshot_id)
+    return {**snapshot_store.snapshot_summary(row), "replayed": False}
+
+
+def _insert_rejections(session, snapshot_id: str, result: ImportResult) -> None:
+    batch = []
+    for position, rejection in enumerate(result.rejections, start=1):
+        value = mask_id_numbers(rejection.value) if rejection.value else rejection.value
+        batch.append({
+            "snapshot_id": snapshot_id, "position": position,
+            "file": rejection.file, "sheet": rejection.sheet,
+            "row_number": rejection.row, "column": rejection.column,
+            "value": value, "reason": rejection.reason,
+            "message": mask_id_numbers(rejection.message)})
+        if len(batch) >= INSERT_BATCH_ROWS:
+            session.execute(insert(rejections), batch)
+            batch = []
+    if batch:
+        session.execute(insert(rejections), batch)
+
+
+def _insert_persons(session, campaign_id: str, snapshot_id: str,
+                    result: ImportResult, keys: RosterKeys) -> int:
+    batch = []
+    stored = 0
+    for beneficiary in result.iter_beneficiaries():
+        batch.append(person_row(campaign_id, snapshot_id, beneficiary, keys))
+        if len(batch) >= INSERT_BATCH_ROWS:
+            session.execute(insert(persons), batch)
+            stored += len(batch)
+            batch = []
+    if batch:
+        session.execute(insert(persons), batch)
+        stored += len(batch)
+    return stored
+
+
+def person_row(campaign_id: str, snapshot_id: str, beneficiary, keys: RosterKeys,
+               added_by: str | None = None) -> dict:
+    """Return the ``persons`` row of a domain Beneficiary: its ID number encrypted."""
+    id_hash = keys.id_hash(beneficiary.id_number)
+    return {
+        "snapshot_id": snapshot_id,
+        "beneficiary_id": beneficiary_id(campaign_id, id_hash),
+        "id_hash": id_hash,
+        "id_encrypted": keys.encrypt(beneficiary.id_number),
+        "masked_id": mask_id(beneficiary.id_number),
+        "name": beneficiary.name,
+        "township_code": beneficiary.township_code,
+        "township_name": beneficiary.township_name,
+        "village": beneficiary.village,
+        "categories": ",".join(sorted(beneficiary.categories)),
+        "support_mode": beneficiary.support_mode,
+        "institution": beneficiary.institution,
+        "added_by": added_by,
+    }
