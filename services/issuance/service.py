@@ -6,7 +6,7 @@ from nameko.rpc import rpc
 
 from aixin.commands import run_command
 from aixin.errors import DomainError, NotFound
-from aixin.nameko_kit import CampaignClock, Storage, consume
+from aixin.nameko_kit import CampaignClock, HealthCheck, Storage, consume
 from aixin.validation import load
 from aixin.vouchers import check_code as compute_check_code
 from services.issuance import (accounting, copies, documents, handouts, printing,
@@ -34,7 +34,7 @@ def check_scope(actor: dict, township_code: str) -> None:
     raise NotFound("not_found", "未找到该对象，或您无权访问。")
 
 
-class IssuanceService:
+class IssuanceService(HealthCheck):
     name = "issuance"
 
     db = Storage("issuance")

@@ -1,0 +1,1 @@
+"""The notify service: deadline reminders derived from each campaign's dates."""

@@ -1,0 +1,1 @@
+"""Reminder rules in plain Python: the schedule and the texts."""

@@ -1,0 +1,4 @@
+from aixin.migration_env import run_migrations
+from services.reporting.models import metadata
+
+run_migrations(metadata)

@@ -1,0 +1,1 @@
+"""The campaign simulator: plays every actor of a campaign through the gateway."""

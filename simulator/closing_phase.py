@@ -1,0 +1,53 @@
+"""After the deadline: audit, the joint report, reimbursement and clearing."""
+
+import logging
+from datetime import timedelta
+
+from simulator.dates import at
+
+log = logging.getLogger(__name__)
+
+
+def audit_redemptions(world, dates) -> None:
+    commerce = world.bureaus["commerce"]
+    world.set_clock(at(dates.redemption_deadline + timedelta(days=2), 10))
+    flags = commerce.get(f"{world.campaign_path}/cashout-flags")
+    world.cashout_flags = flags
+    for merchant in world.merchants.values():
+        commerce.post(f"{world.campaign_path}/merchants/{merchant.code}/audits", json={
+            "period_from": dates.funds_due.replace(day=1).isoformat(),
+            "period_to": dates.redemption_deadline.isoformat(), "rejections": []})
+    world.settle()
+
+
+def joint_report(world, dates) -> None:
+    world.set_clock(at(dates.joint_audit_date, 9))
+    world.send_due_reminders()
+    commerce = world.bureaus["commerce"]
+    base = f"{world.campaign_path}/reports/joint"
+    world.save("reports/joint-report.xlsx", commerce.get(f"{base}.xlsx", raw=True))
+    world.save("reports/joint-report.pdf", commerce.get(f"{base}.pdf", raw=True))
+
+
+def reimburse_and_clear(world, dates) -> None:
+    finance = world.bureaus["finance"]
+    settlement = f"{world.campaign_path}/settlement"
+    world.set_clock(at(dates.joint_audit_date + timedelta(days=3), 10))
+    for merchant in finance.get(f"{settlement}/merchants")["merchants"]:
+        if merchant["unpaid_fen"] > 0:
+            finance.post(f"{settlement}/merchants/{merchant['merchant_code']}/payments",
+                         json={"amount_fen": merchant["unpaid_fen"],
+                               "memo": "核销资金结算"})
+    world.settle()
+    for township in world.townships.values():
+        if township.beneficiaries:
+            finance.post(f"{settlement}/townships/{township.code}/clearing",
+                         json={"reason": "按审核结果清算"})
+    world.settle()
+    world.set_clock(at(dates.clearing_deadline - timedelta(days=3), 9))
+    world.send_due_reminders()
+    world.set_clock(at(dates.clearing_deadline - timedelta(days=2), 10))
+    finance.post(f"{settlement}/clearing", json={"reason": "与省财政清算，多退少补"})
+    world.save("reports/district-settlement-statement.xlsx", finance.get(
+        f"{settlement}/statement", params={"format": "xlsx"}, raw=True))
+    world.settle()
