@@ -32,6 +32,8 @@ def run_campaign(gateway_url: str, admin_token: str, amqp_uri: str, args,
         ("spending vouchers", lambda: redemption_phase.spend_vouchers(world, dates)),
         ("trying invalid redemptions", lambda: (
             redemption_phase.try_invalid_redemptions(world, dates))),
+        ("uploading till exports", lambda: (
+            closing_phase.upload_till_exports(world, dates))),
         ("auditing redemptions", lambda: closing_phase.audit_redemptions(world, dates)),
         ("producing the joint report", lambda: closing_phase.joint_report(world, dates)),
         ("reimbursing and clearing", lambda: (

@@ -26,14 +26,14 @@ class Actor:
         self.session = session or requests.Session()
         self.headers = {"Authorization": f"Bearer {token}"}
 
-    def request(self, method: str, path: str, *, json=None, files=None, params=None,
-                idempotency_key: str | None = None, raw: bool = False):
+    def request(self, method: str, path: str, *, json=None, files=None, data=None,
+                params=None, idempotency_key: str | None = None, raw: bool = False):
         headers = dict(self.headers)
         if method in ("POST", "PUT", "PATCH", "DELETE"):
             headers["Idempotency-Key"] = idempotency_key or uuid.uuid4().hex
         response = self.session.request(method, self.base_url + path, json=json,
-                                        files=files, params=params, headers=headers,
-                                        timeout=300)
+                                        files=files, data=data, params=params,
+                                        headers=headers, timeout=300)
         if response.status_code >= 400:
             try:
                 body = response.json()

@@ -1,11 +1,33 @@
 """After the deadline: audit, the joint report, reimbursement and clearing."""
 
+import csv
 import logging
 from datetime import timedelta
 
 from simulator.dates import at
 
 log = logging.getLogger(__name__)
+
+TILL_COLUMNS = ["serial", "till_transaction_id", "time", "total_fen", "items"]
+
+
+def upload_till_exports(world, dates) -> None:
+    """Each merchant uploads its till export so redemptions can be matched (上下一致)."""
+    world.set_clock(at(dates.redemption_deadline + timedelta(days=1), 15))
+    world.statement_reports = {}
+    for merchant in world.merchants.values():
+        path = world.out / "statements" / f"{merchant.code}.csv"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.DictWriter(handle, fieldnames=TILL_COLUMNS)
+            writer.writeheader()
+            writer.writerows(world.till_records.get(merchant.code, []))
+        with path.open("rb") as handle:
+            world.statement_reports[merchant.code] = merchant.actor.post(
+                f"{world.campaign_path}/merchants/{merchant.code}/statements",
+                files=[("files", (path.name, handle))],
+                data={"period_from": dates.funds_due.replace(day=1).isoformat(),
+                      "period_to": dates.redemption_deadline.isoformat()})
 
 
 def audit_redemptions(world, dates) -> None:
@@ -33,7 +55,7 @@ def reimburse_and_clear(world, dates) -> None:
     finance = world.bureaus["finance"]
     settlement = f"{world.campaign_path}/settlement"
     world.set_clock(at(dates.joint_audit_date + timedelta(days=3), 10))
-    for merchant in finance.get(f"{settlement}/merchants")["merchants"]:
+    for merchant in finance.get(f"{settlement}/merchants"):
         if merchant["unpaid_fen"] > 0:
             finance.post(f"{settlement}/merchants/{merchant['merchant_code']}/payments",
                          json={"amount_fen": merchant["unpaid_fen"],

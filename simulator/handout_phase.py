@@ -68,6 +68,7 @@ def _hand_out(world, township, person) -> None:
         "serial": serial, "beneficiary_id": person["beneficiary_id"],
         "recipient_kind": kind, "operator": OPERATOR})
     township.issued[person["beneficiary_id"]] = (serial, check_code)
+    township.issued_on[person["beneficiary_id"]] = world.now.date()
 
 
 def _void_unreachable(world, township, person) -> None:
@@ -91,6 +92,7 @@ def _collect(world, township, subject) -> None:
     for voucher in result["issued"]:
         township.issued[voucher["beneficiary_id"]] = (voucher["serial"],
                                                       codes[voucher["serial"]])
+        township.issued_on[voucher["beneficiary_id"]] = world.now.date()
 
 
 def lose_and_reissue_one(world) -> None:
@@ -102,6 +104,7 @@ def lose_and_reissue_one(world) -> None:
         "serial": serial, "reason": "lost", "new_serial": new_serial,
         "operator": OPERATOR, "note": "本人报失"})
     township.issued[beneficiary_id] = (new_serial, new_code)
+    township.issued_on[beneficiary_id] = world.now.date()
 
 
 def try_invalid_handouts(world) -> None:

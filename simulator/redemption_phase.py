@@ -36,10 +36,15 @@ def basket(rng) -> tuple[list[dict], int]:
 
 
 def redeem(world, merchant, serial, check_code, lines, total_fen, key=None):
-    return merchant.actor.post(f"{world.campaign_path}/redemptions", json={
+    till_transaction_id = f"T{uuid.uuid4().hex[:12]}"
+    result = merchant.actor.post(f"{world.campaign_path}/redemptions", json={
         "serial": serial, "check_code": check_code,
-        "till_transaction_id": f"T{uuid.uuid4().hex[:12]}", "lines": lines,
+        "till_transaction_id": till_transaction_id, "lines": lines,
         "total_fen": total_fen}, idempotency_key=key or uuid.uuid4().hex)
+    world.till_records[merchant.code].append({
+        "serial": serial, "till_transaction_id": till_transaction_id,
+        "time": world.now.isoformat(), "total_fen": total_fen, "items": len(lines)})
+    return result
 
 
 def spend_vouchers(world, dates) -> None:
@@ -49,9 +54,11 @@ def spend_vouchers(world, dates) -> None:
     for township in world.townships.values():
         for beneficiary_id, (serial, check_code) in sorted(township.issued.items()):
             if world.rng.random() < SPEND_SHARE:
-                day = world.rng.choice(days)
+                issued_on = township.issued_on[beneficiary_id]
+                day = world.rng.choice([day for day in days if day > issued_on])
                 plans[day].append((township, serial, check_code))
     world.redeemed = []
+    world.till_records = defaultdict(list)
     for day in days:
         if day.weekday() == 0:
             world.set_clock(at(day, 9))

@@ -41,7 +41,7 @@ def designate_merchants(world, dates) -> None:
             "merchant_code": code, "name": name, "above_size": True, "stores": 1,
             "township_codes": [township.code], "valid_from":
             dates.funds_due.replace(day=1).isoformat(),
-            "valid_to": dates.redemption_deadline.isoformat()})
+            "valid_to": dates.clearing_deadline.isoformat()})
         merchant = Merchant(code, name, [township.code],
                             world.merchant_actor(code, name))
         world.merchants[code] = merchant
@@ -99,7 +99,7 @@ def print_vouchers(world) -> None:
     first = next(t for t in world.townships.values() if t.beneficiaries)
     batches = first.actor.get(
         f"{world.campaign_path}/townships/{first.code}/print-batches")
-    batch_id = batches["batches"][0]["batch_id"]
+    batch_id = batches[0]["batch_id"]
     world.save(f"print/{first.code}-print-file.pdf", first.actor.get(
         f"{world.campaign_path}/townships/{first.code}/print-batches/{batch_id}"
         "/print-file", raw=True))

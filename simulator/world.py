@@ -25,6 +25,7 @@ class Township:
     stock: list = field(default_factory=list)  # (serial, check_code) not yet handed out
     issued: dict = field(default_factory=dict)  # beneficiary_id -> (serial, check_code)
     unreachable: list = field(default_factory=list)  # beneficiary ids never reached
+    issued_on: dict = field(default_factory=dict)  # beneficiary_id -> date handed out
 
 
 @dataclass
@@ -52,6 +53,8 @@ class World:
         self.merchants: dict[str, Merchant] = {}
         self.roster_report = None
         self.reminders_sent = 0
+        self.now = None
+        self.till_records = {}
 
     def _actor(self, role: str, scope: str | None, name: str) -> Actor:
         issued = self.admin.post("/v1/tokens", json={"role": role, "scope": scope,
@@ -70,6 +73,7 @@ class World:
 
     def set_clock(self, moment: datetime) -> None:
         self.admin.put("/v1/clock", json={"now": moment.isoformat()})
+        self.now = moment
 
     def settle(self) -> None:
         started = time.monotonic()

@@ -4,9 +4,10 @@ import logging
 
 from nameko.rpc import rpc
 
+from aixin import nameko_kit
 from aixin.commands import run_command
 from aixin.errors import DomainError, NotFound
-from aixin.nameko_kit import CampaignClock, HealthCheck, Storage, consume
+from aixin.nameko_kit import CampaignClock, Storage, consume
 from aixin.validation import load
 from aixin.vouchers import check_code as compute_check_code
 from services.issuance import (accounting, copies, documents, handouts, printing,
@@ -34,7 +35,7 @@ def check_scope(actor: dict, township_code: str) -> None:
     raise NotFound("not_found", "未找到该对象，或您无权访问。")
 
 
-class IssuanceService(HealthCheck):
+class IssuanceService(nameko_kit.HealthCheck):
     name = "issuance"
 
     db = Storage("issuance")

@@ -6,8 +6,9 @@ from nameko.dependency_providers import Config
 from nameko.rpc import RpcProxy, rpc
 from nameko.timer import timer
 
+from aixin import nameko_kit
 from aixin.errors import DomainError, Forbidden
-from aixin.nameko_kit import CampaignClock, HealthCheck, Storage, consume
+from aixin.nameko_kit import CampaignClock, Storage, consume
 from services.notify import inbox_reads, schedule_store, sender
 from services.notify.channels import Recipients, build_channels
 from services.notify.figures import ReportingClient
@@ -19,7 +20,7 @@ SCHEDULE_READERS = {"admin", "commerce", "finance", "civil_affairs", "leading_gr
                     "township", "system"}
 
 
-class NotifyService(HealthCheck):
+class NotifyService(nameko_kit.HealthCheck):
     name = "notify"
 
     db = Storage("notify")

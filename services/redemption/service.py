@@ -5,9 +5,10 @@ import logging
 from nameko.rpc import rpc
 from sqlalchemy import exc as sa_exc
 
+from aixin import nameko_kit
 from aixin.commands import run_command
 from aixin.errors import DomainError, Forbidden, InvalidInput
-from aixin.nameko_kit import CampaignClock, HealthCheck, Storage, consume
+from aixin.nameko_kit import CampaignClock, Storage, consume
 from aixin.validation import load
 from services.redemption import (auditing, campaigns, flags, matching, reads,
                                  redeeming, schemas, voucher_book)
@@ -34,7 +35,7 @@ def require_role(actor: dict, *roles: str) -> None:
         raise Forbidden("forbidden", "您的角色无权执行此操作。")
 
 
-class RedemptionService(HealthCheck):
+class RedemptionService(nameko_kit.HealthCheck):
     name = "redemption"
 
     db = Storage("redemption")

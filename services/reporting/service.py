@@ -5,9 +5,9 @@ from datetime import date
 
 from nameko.rpc import rpc
 
-from aixin import events
+from aixin import events, nameko_kit
 from aixin.errors import DomainError, Forbidden, InvalidInput, NotFound
-from aixin.nameko_kit import CampaignClock, HealthCheck, Storage, consume
+from aixin.nameko_kit import CampaignClock, Storage, consume
 from services.reporting import figures, history, reports, timeline
 from services.reporting.access import township_scope
 
@@ -25,31 +25,14 @@ def _parse_day(text: str | None, field: str) -> date | None:
                            field=field) from None
 
 
-class _Consumers:
-    """One idempotent handler per event type that the catalogue sends to reporting."""
-
-    def _record(self, session, event):
-        history.record_and_apply(session, event)
-
-
-def _add_handler(event_type: str) -> None:
-    def handler(self, session, event):
-        self._record(session, event)
-
-    handler.__name__ = events.handler_name(event_type)
-    handler.__doc__ = f"Record {event_type} and apply it to the read model."
-    setattr(_Consumers, handler.__name__, consume(event_type)(handler))
-
-
-for _event_type in events.events_consumed_by("reporting"):
-    _add_handler(_event_type)
-
-
-class ReportingService(_Consumers, HealthCheck):
+class ReportingService(nameko_kit.HealthCheck):
     name = "reporting"
 
     db = Storage("reporting")
     clock = CampaignClock()
+
+    def _record(self, session, event):
+        history.record_and_apply(session, event)
 
     def _campaign(self, session, campaign_id: str) -> dict:
         return figures.load_campaign(session, campaign_id)
@@ -144,3 +127,17 @@ class ReportingService(_Consumers, HealthCheck):
         log.info("read model rebuilt by=%s events=%s", actor.get("name"),
                  result["events_replayed"])
         return result
+
+
+def _add_handler(event_type: str) -> None:
+    """Give the service one idempotent handler per event type sent to reporting."""
+    def handler(self, session, event):
+        self._record(session, event)
+
+    handler.__name__ = events.handler_name(event_type)
+    handler.__doc__ = f"Record {event_type} and apply it to the read model."
+    setattr(ReportingService, handler.__name__, consume(event_type)(handler))
+
+
+for _event_type in events.events_consumed_by("reporting"):
+    _add_handler(_event_type)

@@ -5,9 +5,10 @@ import logging
 from nameko.dependency_providers import Config
 from nameko.rpc import rpc
 
+from aixin import nameko_kit
 from aixin.commands import record_audit, run_command
 from aixin.errors import DomainError
-from aixin.nameko_kit import CampaignClock, HealthCheck, Storage, consume
+from aixin.nameko_kit import CampaignClock, Storage, consume
 from aixin.validation import load
 from services.roster import (
     amendments,
@@ -29,7 +30,7 @@ DEFAULT_BATCH_SIZE = 500
 DEFAULT_NOTICE_DAYS = 7
 
 
-class RosterService(HealthCheck):
+class RosterService(nameko_kit.HealthCheck):
     name = "roster"
 
     db = Storage("roster")

@@ -4,9 +4,10 @@ import logging
 
 from nameko.rpc import rpc
 
+from aixin import nameko_kit
 from aixin.commands import run_command
 from aixin.errors import DomainError, NotFound
-from aixin.nameko_kit import CampaignClock, HealthCheck, Storage, consume
+from aixin.nameko_kit import CampaignClock, Storage, consume
 from aixin.validation import load
 from services.settlement import (accounts, audits, clearings, funds, intake, payments,
                                  schemas, statements)
@@ -22,7 +23,7 @@ def check_account_scope(actor: dict, account: str) -> None:
         raise NotFound("not_found", "未找到该对象，或您无权访问。")
 
 
-class SettlementService(HealthCheck):
+class SettlementService(nameko_kit.HealthCheck):
     name = "settlement"
 
     db = Storage("settlement")
