@@ -9,6 +9,10 @@ fails:
   other traffic flows;
 - transient database failures raise ``RetryLater`` so the message goes back to the
   queue and is processed once the database is back.
+
+Bodies that kombu cannot decode (bad JSON, a content type other than JSON) arrive as
+``UndecodableBody`` and are parked like schema-invalid ones. ``list_parked`` and
+``replay_parked`` let an operator see the parked messages and apply one again.
 """
 
 import json
@@ -18,7 +22,7 @@ from datetime import datetime
 
 from marshmallow import ValidationError
 from sqlalchemy import exc as sa_exc
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from aixin import events
 from aixin.errors import DomainError
@@ -34,6 +38,14 @@ class RetryLater(Exception):
 
 
 @dataclass(frozen=True)
+class UndecodableBody:
+    """A message body that could not be decoded, with the decoder's reason."""
+
+    text: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class ReceivedEvent:
     id: str
     type: str
@@ -44,7 +56,11 @@ class ReceivedEvent:
 
 def parse_event(event_type: str, body) -> ReceivedEvent:
     """Validate an envelope and its data; raise ValueError naming what is wrong."""
-    if isinstance(body, (bytes, str)):
+    if isinstance(body, UndecodableBody):
+        raise ValueError(body.reason)
+    if isinstance(body, bytes):
+        body = body.decode("utf-8")
+    if isinstance(body, str):
         body = json.loads(body)
     if not isinstance(body, dict):
         raise ValueError(f"event body must be a JSON object, got {type(body).__name__}")
@@ -67,15 +83,29 @@ def parse_event(event_type: str, body) -> ReceivedEvent:
 
 
 def park(database, clock, handler: str, body, reason: str) -> None:
-    """Keep a message that cannot be applied, for an operator to list and replay."""
-    text = body if isinstance(body, str) else json.dumps(body, ensure_ascii=False,
-                                                         default=str)
+    """Keep a message that cannot be applied, for an operator to list and replay.
+
+    Raises RetryLater when the database cannot take the parked message either, so
+    the message goes back to the queue instead of being lost.
+    """
+    if isinstance(body, UndecodableBody):
+        text = body.text
+    elif isinstance(body, str):
+        text = body
+    else:
+        text = json.dumps(body, ensure_ascii=False, default=str)
     event_id = body.get("id") if isinstance(body, dict) else None
     event_type = body.get("type") if isinstance(body, dict) else None
-    with database.transaction() as session:
-        session.execute(parked_messages.insert().values(
-            handler=handler, event_id=event_id, event_type=event_type, body=text,
-            reason=reason[:2000], parked_at=clock.now()))
+    try:
+        with database.transaction() as session:
+            session.execute(parked_messages.insert().values(
+                handler=handler, event_id=str(event_id)[:64] if event_id else None,
+                event_type=str(event_type)[:64] if event_type else None, body=text,
+                reason=reason[:2000], parked_at=clock.now()))
+    except TRANSIENT_ERRORS as error:
+        log.warning("cannot park message now, requeued handler=%s error=%s",
+                    handler, error)
+        raise RetryLater(str(error)) from error
     log.error("parked message handler=%s event_id=%s reason=%s", handler, event_id, reason)
 
 
@@ -90,6 +120,20 @@ def apply_event(database, clock, handler: str, event_type: str, body, apply) -> 
     except (ValueError, TypeError) as error:
         park(database, clock, handler, body, str(error))
         return "parked"
+    outcome, reason = _apply_once(database, clock, handler, event, apply)
+    if outcome == "failed":
+        park(database, clock, handler, body, reason)
+        return "parked"
+    return outcome
+
+
+def _apply_once(database, clock, handler: str, event: ReceivedEvent, apply,
+                also=None) -> tuple[str, str | None]:
+    """Apply ``event`` in one transaction with its processed_events row.
+
+    Returns ``(applied|duplicate|failed, reason)``; ``also(session)`` runs in the
+    same transaction when the event is applied. Raises RetryLater when transient.
+    """
     try:
         with database.transaction() as session:
             seen = session.execute(select(processed_events.c.event_id).where(
@@ -97,30 +141,94 @@ def apply_event(database, clock, handler: str, event_type: str, body, apply) -> 
                 processed_events.c.handler == handler)).first()
             if seen:
                 log.info("ignored duplicate event handler=%s event_id=%s", handler, event.id)
-                return "duplicate"
+                if also:
+                    also(session)
+                return "duplicate", None
             apply(session, event)
             session.execute(processed_events.insert().values(
                 event_id=event.id, handler=handler, processed_at=clock.now()))
+            if also:
+                also(session)
     except sa_exc.IntegrityError as error:
-        if _was_processed(database, handler, event.id):
+        try:
+            processed = _was_processed(database, handler, event.id)
+        except TRANSIENT_ERRORS as transient:
+            raise RetryLater(str(transient)) from transient
+        if processed:
             # Another worker applied the same event between our check and our commit.
             log.info("ignored concurrent duplicate handler=%s event_id=%s",
                      handler, event.id)
-            return "duplicate"
-        park(database, clock, handler, body, f"integrity error: {error.orig}")
-        return "parked"
+            return "duplicate", None
+        return "failed", f"integrity error: {error.orig}"
     except TRANSIENT_ERRORS as error:
         log.warning("transient failure, message requeued handler=%s event_id=%s error=%s",
                     handler, event.id, error)
         raise RetryLater(str(error)) from error
     except DomainError as error:
-        park(database, clock, handler, body, f"{error.code}: {error.message}")
-        return "parked"
+        return "failed", f"{error.code}: {error.message}"
     except Exception as error:  # noqa: BLE001 - park any bug instead of losing the event
         log.exception("handler failed handler=%s event_id=%s", handler, event.id)
-        park(database, clock, handler, body, f"{type(error).__name__}: {error}")
-        return "parked"
-    return "applied"
+        return "failed", f"{type(error).__name__}: {error}"
+    return "applied", None
+
+
+def list_parked(database, handler_prefix: str | None = None,
+                include_replayed: bool = False, limit: int = 200) -> list[dict]:
+    """The parked messages, oldest first, for an operator to inspect."""
+    query = select(parked_messages).order_by(parked_messages.c.id).limit(limit)
+    if handler_prefix:
+        query = query.where(parked_messages.c.handler.startswith(handler_prefix))
+    if not include_replayed:
+        query = query.where(parked_messages.c.replayed_at.is_(None))
+    with database.reading() as session:
+        rows = session.execute(query).all()
+    return [{"id": row.id, "handler": row.handler, "event_id": row.event_id,
+             "event_type": row.event_type, "reason": row.reason,
+             "parked_at": row.parked_at.isoformat() if row.parked_at else None,
+             "replayed_at": row.replayed_at.isoformat() if row.replayed_at else None,
+             "body": row.body} for row in rows]
+
+
+def replay_parked(database, clock, parked_id: int, appliers: dict) -> dict:
+    """Apply a parked message again through its handler.
+
+    ``appliers`` maps a handler id to ``(event_type, apply)``. On success the parked
+    row is marked replayed in the same transaction; on failure it stays parked with
+    the new reason. Returns ``{"id", "outcome", "reason"}``.
+    """
+    with database.reading() as session:
+        row = session.execute(select(parked_messages).where(
+            parked_messages.c.id == parked_id)).first()
+    if row is None:
+        return {"id": parked_id, "outcome": "not_found", "reason": None}
+    if row.replayed_at is not None:
+        return {"id": parked_id, "outcome": "already_replayed", "reason": None}
+    if row.handler not in appliers:
+        return {"id": parked_id, "outcome": "failed",
+                "reason": f"no handler {row.handler} in this service"}
+    event_type, apply = appliers[row.handler]
+    try:
+        event = parse_event(event_type, row.body)
+    except (ValueError, TypeError) as error:
+        outcome, reason = "failed", str(error)
+    else:
+        def mark_replayed(session):
+            session.execute(update(parked_messages).where(
+                parked_messages.c.id == parked_id,
+                parked_messages.c.replayed_at.is_(None)).values(replayed_at=clock.now()))
+
+        outcome, reason = _apply_once(database, clock, row.handler, event, apply,
+                                      also=mark_replayed)
+    if outcome == "failed":
+        with database.transaction() as session:
+            session.execute(update(parked_messages).where(
+                parked_messages.c.id == parked_id).values(reason=reason[:2000]))
+        log.warning("replay failed parked_id=%s handler=%s reason=%s",
+                    parked_id, row.handler, reason)
+    else:
+        log.info("replayed parked message parked_id=%s handler=%s outcome=%s",
+                 parked_id, row.handler, outcome)
+    return {"id": parked_id, "outcome": outcome, "reason": reason}
 
 
 def _was_processed(database, handler: str, event_id: str) -> bool:

@@ -4,10 +4,19 @@ Every service owns one database named by ``<SERVICE>_DATABASE_URL``. Without it 
 service uses a SQLite file ``<service>.db`` under ``AIXIN_DATA_DIR`` (default
 ``data/``), the embedded default. PostgreSQL URLs use psycopg2, which eventlet can make
 cooperative, with timeouts so that a silent server cannot hang a worker forever.
+
+The server-side ``statement_timeout`` cannot fire while the server itself is stopped,
+and libpq ignores ``connect_timeout`` once a wait callback makes psycopg2 asynchronous
+(as eventlet's does). So every PostgreSQL wait also has a client-side limit,
+``statement_timeout`` plus a margin: past it the connection is closed and the caller
+gets an ``OperationalError`` that the pool treats as a disconnect. The limits come from
+``AIXIN_DB_STATEMENT_TIMEOUT_MS`` and ``AIXIN_DB_CONNECT_TIMEOUT_S``.
 """
 
 import logging
 import os
+import select
+import socket
 import threading
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,13 +26,17 @@ from alembic.config import Config
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import NullPool
 
 log = logging.getLogger(__name__)
 
 _MIGRATION_LOCK = threading.Lock()
 REPO_ROOT = Path(__file__).resolve().parent.parent
-POSTGRES_CONNECT_TIMEOUT_S = 5
-POSTGRES_STATEMENT_TIMEOUT_MS = 15000
+POSTGRES_CONNECT_TIMEOUT_S = int(os.environ.get("AIXIN_DB_CONNECT_TIMEOUT_S", "5"))
+POSTGRES_STATEMENT_TIMEOUT_MS = int(os.environ.get("AIXIN_DB_STATEMENT_TIMEOUT_MS",
+                                                   "15000"))
+# How long past the statement timeout the client waits for a silent server.
+CLIENT_WAIT_MARGIN_S = 5.0
 SQLITE_BUSY_TIMEOUT_S = 30
 
 
@@ -48,7 +61,8 @@ def make_engine(url: str) -> Engine:
         return engine
     if url.startswith("postgresql"):
         url = url.replace("postgresql://", "postgresql+psycopg2://", 1)
-    return create_engine(
+    _install_wait_callback()
+    engine = create_engine(
         url,
         pool_pre_ping=True,
         pool_size=10,
@@ -63,6 +77,94 @@ def make_engine(url: str) -> Engine:
             "keepalives_count": 3,
         },
     )
+    event.listen(engine, "handle_error", _silent_server_is_a_disconnect)
+    return engine
+
+
+class ServerSilent(Exception):
+    """Raised inside psycopg2's wait when the server has not answered in time."""
+
+
+def client_wait_limit_s() -> float:
+    return max(POSTGRES_STATEMENT_TIMEOUT_MS / 1000, POSTGRES_CONNECT_TIMEOUT_S) + \
+        CLIENT_WAIT_MARGIN_S
+
+
+def _wait_with_limit(connection, timeout=-1):
+    """psycopg2 wait callback: cooperative under eventlet, bounded in every case."""
+    import psycopg2
+    from psycopg2 import extensions
+
+    limit = client_wait_limit_s()
+    green = _eventlet_patched()
+    silenced = False
+    while True:
+        state = connection.poll()
+        if state == extensions.POLL_OK:
+            return
+        if state not in (extensions.POLL_READ, extensions.POLL_WRITE):
+            raise psycopg2.OperationalError(f"bad result from poll: {state!r}")
+        read = state == extensions.POLL_READ
+        if green:
+            from eventlet.hubs import trampoline
+            try:
+                trampoline(connection.fileno(), read=read, write=not read, timeout=limit,
+                           timeout_exc=ServerSilent)
+                continue
+            except ServerSilent:
+                pass
+        else:
+            ready = select.select([connection.fileno()] if read else [],
+                                  [] if read else [connection.fileno()], [], limit)
+            if ready[0] or ready[1]:
+                continue
+        if silenced:
+            raise psycopg2.OperationalError(
+                f"database server did not answer within {limit:.0f} s")
+        log.error("database server silent for %.0f s: dropping the connection", limit)
+        # Shutting the socket down makes libpq fail the pending call at once with
+        # "server closed the connection unexpectedly", which SQLAlchemy recognises as
+        # a disconnect; psycopg2's own close() would wait for the silent server.
+        _shut_down(connection.fileno())
+        silenced = True
+
+
+def _shut_down(fileno: int) -> None:
+    try:
+        duplicate = socket.fromfd(fileno, socket.AF_INET, socket.SOCK_STREAM)
+    except OSError:
+        return
+    try:
+        duplicate.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+    finally:
+        duplicate.close()
+
+
+def _eventlet_patched() -> bool:
+    try:
+        from eventlet import patcher
+    except ImportError:
+        return False
+    return patcher.is_monkey_patched("socket")
+
+
+_WAIT_CALLBACK_LOCK = threading.Lock()
+
+
+def _install_wait_callback() -> None:
+    from psycopg2 import extensions
+
+    with _WAIT_CALLBACK_LOCK:
+        if extensions.get_wait_callback() is not _wait_with_limit:
+            extensions.set_wait_callback(_wait_with_limit)
+
+
+def _silent_server_is_a_disconnect(context) -> None:
+    if "did not answer within" in str(context.original_exception) or \
+            "server closed the connection" in str(context.original_exception):
+        context.is_disconnect = True
 
 
 def _configure_sqlite(dbapi_connection, _record):
@@ -85,9 +187,35 @@ def migrate(service: str, url: str, revision: str = "head") -> None:
     config.attributes["configure_logger"] = False
     # alembic keeps its migration context in module globals, so services that start
     # in one process (tests, the embedded demo) must migrate one at a time.
-    with _MIGRATION_LOCK:
+    with _MIGRATION_LOCK, _migration_lock_in_database(url):
         command.upgrade(config, revision)
     log.info("migrated database service=%s revision=%s", service, revision)
+
+
+# Key of the PostgreSQL advisory lock that serialises migrations of one database.
+MIGRATION_ADVISORY_LOCK = 0x41697869
+
+
+@contextmanager
+def _migration_lock_in_database(url: str):
+    """Serialise migrations across processes: two instances of a service starting at
+    once against one PostgreSQL database would otherwise both create its tables."""
+    if not url.startswith("postgresql"):
+        yield
+        return
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg2://", 1),
+                           poolclass=NullPool)
+    try:
+        with engine.connect() as connection:
+            connection.exec_driver_sql(f"SELECT pg_advisory_lock({MIGRATION_ADVISORY_LOCK})")
+            try:
+                yield
+            finally:
+                connection.exec_driver_sql(
+                    f"SELECT pg_advisory_unlock({MIGRATION_ADVISORY_LOCK})")
+                connection.commit()
+    finally:
+        engine.dispose()
 
 
 class Database:

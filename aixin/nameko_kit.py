@@ -6,15 +6,19 @@ Services import their nameko plumbing from here, so the domain code never does.
 import functools
 import logging
 import os
+import time
 
 import eventlet
 from eventlet.event import Event
-from nameko.events import event_handler
+from nameko.constants import HEADER_PREFIX
+from nameko.events import EventHandler
+from nameko.messaging import QueueConsumer
 from nameko.exceptions import registry
 from nameko.extensions import DependencyProvider
-from nameko.rpc import rpc
+from nameko.rpc import Rpc, rpc
 
 from aixin import consumer, events
+from aixin.fault_hooks import crash_point
 from aixin.clock import clock_from_spec
 from aixin.db import Database, database_url, migrate
 from aixin.errors import ERROR_CLASSES
@@ -25,9 +29,53 @@ log = logging.getLogger(__name__)
 RELAY_IDLE_INTERVAL_S = 0.5
 RELAY_MAX_BACKOFF_S = 10.0
 
+# Context key of an RPC request's deadline, in seconds since the epoch (wall time, not
+# the campaign clock). nameko sends it as the message header ``nameko.aixin_deadline``.
+RPC_DEADLINE_KEY = "aixin_deadline"
+
 for _error_class in ERROR_CLASSES:
     # Lets an RPC caller get the same DomainError subclass back instead of RemoteError.
     registry[f"{_error_class.__module__}.{_error_class.__name__}"] = _error_class
+
+
+def rpc_deadline_passed(headers: dict, now: float | None = None) -> float | None:
+    """Return by how many seconds the request's deadline has passed, or None."""
+    deadline = (headers or {}).get(f"{HEADER_PREFIX}.{RPC_DEADLINE_KEY}")
+    if deadline is None:
+        return None
+    try:
+        late_by = (time.time() if now is None else now) - float(deadline)
+    except (TypeError, ValueError):
+        log.warning("ignored an invalid RPC deadline header value=%r", deadline)
+        return None
+    return late_by if late_by > 0 else None
+
+
+_run_rpc_request = Rpc.handle_message
+
+
+def _drop_rpc_request_past_deadline(entrypoint, body, message):
+    """Acknowledge and drop an RPC request whose caller's deadline has passed.
+
+    RPC requests wait in a durable queue with no expiry, so a request whose caller gave
+    up can arrive minutes later, for example after the service restarted. Its caller
+    gets no reply and retries with the same idempotency key if it still wants the
+    change. Requests without a deadline run as before.
+    """
+    late_by = rpc_deadline_passed(message.headers)
+    if late_by is None:
+        return _run_rpc_request(entrypoint, body, message)
+    correlation_id = message.headers.get(f"{HEADER_PREFIX}.correlation_id")
+    log.warning("dropped RPC request past its deadline service=%s method=%s "
+                "late_by_s=%.1f correlation_id=%s", entrypoint.container.service_name,
+                entrypoint.method_name, late_by, correlation_id)
+    entrypoint.rpc_consumer.queue_consumer.ack_message(message)
+    return None
+
+
+# Every service imports this module for its Storage, so every @rpc entrypoint of this
+# code base checks deadlines. nameko 2.14 has no hook for this besides handle_message.
+Rpc.handle_message = _drop_rpc_request_past_deadline
 
 
 class ServiceDatabase:
@@ -58,6 +106,7 @@ class _WakingTransaction:
     def __exit__(self, *exc_info):
         result = self._context.__exit__(*exc_info)
         if exc_info[0] is None and self._relay and self._session.info.get("outbox_written"):
+            crash_point("producer_after_commit", self._relay.publisher.producer)
             self._relay.wake()
         return result
 
@@ -149,6 +198,37 @@ class CampaignClock(DependencyProvider):
         return self.clock
 
 
+class ParkingQueueConsumer(QueueConsumer):
+    """nameko's queue consumer, but a body kombu cannot decode is parked, not fatal.
+
+    kombu decodes each message before nameko sees it. Bad JSON or a content type
+    other than JSON raises inside kombu's receive callback, which by default ends the
+    consumer thread and with it the service, and the unacknowledged message comes
+    back on every restart. Here the message goes to its handler as an
+    ``UndecodableBody``, which the handler parks and acknowledges.
+    """
+
+    def get_consumers(self, consumer_cls, channel):
+        consumers = super().get_consumers(consumer_cls, channel)
+        for provider, kombu_consumer in self._consumers.items():
+            kombu_consumer.on_decode_error = functools.partial(
+                self._on_decode_error, provider)
+        return consumers
+
+    def _on_decode_error(self, provider, message, error):
+        raw = message.body
+        text = raw.decode("utf-8", "backslashreplace") if isinstance(raw, bytes) \
+            else str(raw)
+        reason = (f"undecodable message (content type {message.content_type!r}): "
+                  f"{type(error).__name__}: {error}")
+        log.error("undecodable message on %s: %s", provider.queue.name, reason)
+        self.handle_message(provider, consumer.UndecodableBody(text, reason), message)
+
+
+class ParkingEventHandler(EventHandler):
+    queue_consumer = ParkingQueueConsumer()
+
+
 def consume(event_type: str):
     """Decorate ``on_<event_type>(self, session, event)`` as an idempotent handler.
 
@@ -161,28 +241,58 @@ def consume(event_type: str):
         if apply.__name__ != expected:
             raise TypeError(f"handler for {event_type} must be named {expected}")
 
-        @event_handler(spec.producer, event_type, requeue_on_error=True)
+        @ParkingEventHandler.decorator(spec.producer, event_type, requeue_on_error=True)
         @functools.wraps(apply)
         def handler(self, body):
             handler_id = f"{self.name}.{expected}"
             try:
-                return consumer.apply_event(
+                outcome = consumer.apply_event(
                     self.db.database, self.clock, handler_id, event_type, body,
                     lambda session, event: apply(self, session, event))
+                if outcome == "applied":
+                    # Test-only: the change is committed and the message not yet acked.
+                    crash_point("consumer_after_commit", handler_id)
+                return outcome
             except consumer.RetryLater:
+                # Requeued messages come straight back: wait before letting go.
                 eventlet.sleep(1.0)
                 raise
 
+        handler.consumed_event = (event_type, apply)
         return handler
 
     return decorate
 
 
 class HealthCheck:
-    """A mixin giving a service the ``health`` RPC that readiness checks call."""
+    """A mixin giving a service the ``health`` RPC that readiness checks call, and the
+    operator's ``list_parked`` and ``replay_parked`` RPCs."""
 
     @rpc
     def health(self):
         """Return ``ok`` and how many events still wait in this service's outbox."""
         return {"service": self.name, "status": "ok",
                 "pending_outbox": count_pending(self.db.database)}
+
+    @rpc
+    def list_parked(self, include_replayed: bool = False, limit: int = 200):
+        """The messages this service's consumers parked, oldest first."""
+        return consumer.list_parked(self.db.database, f"{self.name}.",
+                                    include_replayed, min(int(limit), 1000))
+
+    @rpc
+    def replay_parked(self, parked_id: int):
+        """Apply a parked message again through its handler; return the outcome."""
+        appliers = {}
+        for attribute in dir(type(self)):
+            consumed = getattr(getattr(type(self), attribute, None), "consumed_event",
+                               None)
+            if consumed:
+                event_type, apply = consumed
+                appliers[f"{self.name}.{attribute}"] = (
+                    event_type, functools.partial(self._apply_consumed, apply))
+        return consumer.replay_parked(self.db.database, self.clock, int(parked_id),
+                                      appliers)
+
+    def _apply_consumed(self, apply, session, event):
+        return apply(self, session, event)

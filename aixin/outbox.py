@@ -19,6 +19,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from aixin import events
+from aixin.fault_hooks import crash_point
 from aixin.plumbing import outbox
 
 log = logging.getLogger(__name__)
@@ -177,6 +178,7 @@ def _publish_rows(session, rows, publisher, clock) -> int:
             log.warning("publishing event failed event_id=%s error=%s",
                         row.event_id, error)
             break
+        crash_point("relay_after_publish", publisher.producer)
         session.execute(update(outbox).where(outbox.c.position == row.position)
                         .values(published_at=clock.now(),
                                 attempts=outbox.c.attempts + 1))

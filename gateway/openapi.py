@@ -12,10 +12,13 @@ ERROR_SCHEMA = {
     "type": "object",
     "required": ["error", "message"],
     "properties": {
-        "error": {"type": "string", "description": "stable English error code"},
-        "message": {"type": "string", "description": "Chinese message for the user"},
+        "error": {"type": "string", "pattern": "^[a-z][a-z0-9_]*$",
+                  "description": "stable English error code"},
+        "message": {"type": "string", "minLength": 1,
+                    "description": "Chinese message for the user"},
         "details": {"type": "object"},
     },
+    "additionalProperties": False,
 }
 
 
@@ -48,7 +51,8 @@ def _operation(route) -> dict:
         "tags": [route.tag],
         "parameters": parameters,
         "responses": {str(route.status): _success(route), "400": error, "401": error,
-                      "403": error, "404": error, "409": error, "422": error},
+                      "403": error, "404": error, "409": error, "413": error,
+                      "422": error},
         "x-roles": sorted(route.roles),
     }
     if PUBLIC not in route.roles:
@@ -68,5 +72,7 @@ def _success(route) -> dict:
     if route.produces_file:
         return {"description": "a document", "content": {
             "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}
+    # Reads of one object return an object and listings an array; no route returns a
+    # bare string or number.
     return {"description": "OK", "content": {"application/json": {"schema": {
-        "type": "object"}}}}
+        "oneOf": [{"type": "object"}, {"type": "array"}]}}}}

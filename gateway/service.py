@@ -3,21 +3,25 @@
 import base64
 import json
 import logging
+import os
+import time
 import uuid
 
 import eventlet
 
 from nameko.exceptions import RemoteError, UnknownService
+from nameko.extensions import DependencyProvider
 from nameko.rpc import RpcProxy
 from nameko.web.handlers import http
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
 from aixin.errors import DomainError
-from aixin.nameko_kit import CampaignClock, Storage
+from aixin.nameko_kit import RPC_DEADLINE_KEY, CampaignClock, Storage
 from gateway import routes  # noqa: F401 - registers every route
 from gateway.bootstrap import AdminTokenBootstrap
 from gateway.calls import Call
+from gateway.dashboard import static_response
 from gateway.openapi import openapi_document
 from gateway.routing import PUBLIC, ROUTES, build_map
 from gateway.tokens import authenticate
@@ -28,7 +32,44 @@ HEALTH_CHECKED = ("roster", "issuance", "redemption", "settlement", "reporting",
                   "notify")
 HEALTH_TIMEOUT_S = 5
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+# Time a request may spend waiting for the services, in seconds. Generous, because a
+# roster import of several thousand rows takes tens of seconds on a small machine.
+DEFAULT_RPC_TIMEOUT_S = 120.0
 URL_MAP = build_map()
+
+
+class UpstreamTimeout(Exception):
+    """The services did not answer a request before its deadline."""
+
+
+class RpcDeadline(DependencyProvider):
+    """Gives each request one absolute deadline that every RPC it makes carries.
+
+    A service drops a request that reaches it after the deadline (see
+    ``aixin.nameko_kit``), because the gateway has answered 504 by then and the
+    client retries with the same idempotency key.
+    """
+
+    def setup(self):
+        configured = (self.container.config.get("GATEWAY_RPC_TIMEOUT_S")
+                      or os.environ.get("GATEWAY_RPC_TIMEOUT_S"))
+        self.timeout_s = float(configured) if configured else DEFAULT_RPC_TIMEOUT_S
+
+    def get_dependency(self, worker_ctx):
+        return _WorkerDeadline(worker_ctx, self.timeout_s)
+
+
+class _WorkerDeadline:
+    def __init__(self, worker_ctx, timeout_s: float):
+        self.worker_ctx = worker_ctx
+        self.timeout_s = timeout_s
+
+    def start(self, correlation_id: str) -> eventlet.Timeout:
+        """Stamp the deadline on this worker's RPCs; return the timer that enforces it."""
+        # ``context_data`` is a copy; nameko sends the entries of ``data`` as headers.
+        self.worker_ctx.data[RPC_DEADLINE_KEY] = time.time() + self.timeout_s
+        self.worker_ctx.data["correlation_id"] = correlation_id
+        return eventlet.Timeout(self.timeout_s, UpstreamTimeout())
 
 
 def json_response(status: int, body) -> Response:
@@ -65,6 +106,7 @@ class GatewayService:
     db = Storage("gateway", relay=False)
     clock = CampaignClock()
     admin_token = AdminTokenBootstrap()
+    rpc_deadline = RpcDeadline()
     roster = RpcProxy("roster")
     issuance = RpcProxy("issuance")
     redemption = RpcProxy("redemption")
@@ -90,11 +132,28 @@ class GatewayService:
     def openapi(self, request):
         return json_response(200, openapi_document())
 
+    @http("GET", "/dashboard")
+    def dashboard(self, request):
+        """Serve the dashboard page; its scripts read the JSON routes with a token."""
+        return static_response("index.html")
+
+    @http("GET", "/dashboard/<path:filename>")
+    def dashboard_file(self, request, filename):
+        return static_response(filename)
+
     @http("GET,POST,PUT,PATCH,DELETE", "/v1/<path:path>")
     def api(self, request, path):
         correlation_id = request.headers.get("X-Request-Id") or uuid.uuid4().hex
         try:
-            response = self._dispatch(request, correlation_id)
+            with self.rpc_deadline.start(correlation_id):
+                response = self._dispatch(request, correlation_id)
+        except UpstreamTimeout:
+            log.error("services did not answer in time correlation_id=%s timeout_s=%.0f",
+                      correlation_id, self.rpc_deadline.timeout_s)
+            response = error_response(
+                504, "upstream_timeout",
+                "后台服务响应超时：请稍后用同一个幂等键（Idempotency-Key）重试。",
+                request_id=correlation_id)
         except DomainError as error:
             response = json_response(error.http_status, error.to_dict())
         except RequestEntityTooLarge:
@@ -143,7 +202,16 @@ class GatewayService:
                     idempotency_key=request.headers.get("Idempotency-Key")
                     or f"auto-{uuid.uuid4().hex}",
                     body_schema=route.body)
-        result = route.handler(call, **params)
+        try:
+            result = route.handler(call, **params)
+        except DomainError as error:
+            if error.http_status in (403, 404):
+                # A scope denial looks like "not found" to the caller, so log both.
+                log.warning("denied status=%s code=%s role=%s token_id=%s operation=%s "
+                            "correlation_id=%s", error.http_status, error.code,
+                            call.actor["role"], call.actor["token_id"],
+                            route.operation_id, correlation_id)
+            raise
         if route.produces_file:
             return file_response(result)
         return json_response(route.status, result)

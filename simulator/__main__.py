@@ -23,6 +23,7 @@ from simulator import broker
 from simulator.campaign import run_campaign
 from simulator.dates import at, campaign_dates
 from simulator.launcher import service_env, start_system
+from simulator.reminder_channels import ReminderSinks, channel_report
 from simulator.summary import print_table, write_summary
 
 log = logging.getLogger("simulator")
@@ -90,13 +91,23 @@ def main(argv=None) -> int:
                       })
     log.info("starting the services (logs in %s)", run_dir / "logs")
     system = None
+    sinks = None
     try:
+        sinks = ReminderSinks(run_dir / f"reminders-{run_id}")
+        env.update(sinks.notify_env())
         system = start_system(env, run_dir / "logs", port)
-        summary = run_campaign(system.gateway_url, admin_token, amqp_uri, args, out)
+        summary = run_campaign(system.gateway_url, admin_token, amqp_uri, args, out,
+                               system)
+        reminders = channel_report(sinks, system.gateway_url, admin_token)
+        summary["reminders_by_channel"] = reminders["counts"]
+        failures = summary["invariants"]["failures"] + reminders["failures"]
+        summary["invariants"] = {"all_hold": not failures, "failures": failures}
     finally:
         if system is not None:
             log.info("stopping the services")
             system.stop()
+        if sinks is not None:
+            sinks.stop()
         broker.delete_vhost(args.amqp_uri, vhost)
     write_summary(out / "summary.json", summary)
     print_table(summary)

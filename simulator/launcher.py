@@ -25,9 +25,18 @@ class RunningSystem:
     log_dir: Path
     processes: dict = field(default_factory=dict)
 
+    def pause(self, name: str) -> None:
+        """Freeze one service process (SIGSTOP): its queues fill while it lags."""
+        self.processes[name].send_signal(signal.SIGSTOP)
+
+    def resume(self, name: str) -> None:
+        self.processes[name].send_signal(signal.SIGCONT)
+
     def stop(self) -> None:
         for process in self.processes.values():
             if process.poll() is None:
+                # A paused process handles SIGTERM only once it runs again.
+                process.send_signal(signal.SIGCONT)
                 process.send_signal(signal.SIGTERM)
         deadline = time.monotonic() + 20
         for name, process in self.processes.items():
@@ -44,19 +53,35 @@ def _module_and_config(name: str) -> tuple[str, Path]:
     return f"services.{name}.service", REPO_ROOT / "services" / name / "config.yaml"
 
 
+def start_process(system: RunningSystem, name: str,
+                  extra_env: dict | None = None) -> subprocess.Popen:
+    """Start one service (or the gateway) as ``nameko run``, appending to its log.
+
+    ``extra_env`` adds variables for this process only; the fault tests use it to give
+    one service its own clock or an armed crash point.
+    """
+    module, config = _module_and_config(name)
+    env = {**system.env, **(extra_env or {})}
+    with open(system.log_dir / f"{name}.log", "ab") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "nameko", "run", "--config", str(config), module],
+            cwd=REPO_ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
+    system.processes[name] = process
+    return process
+
+
 def start_system(env: dict, log_dir: Path, gateway_port: int,
-                 ready_timeout_s: float = 120.0) -> RunningSystem:
-    """Start every service and the gateway, and wait until all answer."""
+                 ready_timeout_s: float = 120.0,
+                 extra_env: dict | None = None) -> RunningSystem:
+    """Start every service and the gateway, and wait until all answer.
+
+    ``extra_env`` maps a process name to variables for that process only.
+    """
     log_dir.mkdir(parents=True, exist_ok=True)
     system = RunningSystem(gateway_url=f"http://127.0.0.1:{gateway_port}", env=env,
                            log_dir=log_dir)
     for name in (*SERVICES, "gateway"):
-        module, config = _module_and_config(name)
-        output = open(log_dir / f"{name}.log", "ab")
-        system.processes[name] = subprocess.Popen(
-            [sys.executable, "-m", "nameko", "run", "--config", str(config), module],
-            cwd=REPO_ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
-        output.close()
+        start_process(system, name, (extra_env or {}).get(name))
     try:
         wait_until_ready(system, ready_timeout_s)
     except BaseException:

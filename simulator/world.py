@@ -55,6 +55,15 @@ class World:
         self.reminders_sent = 0
         self.now = None
         self.till_records = {}
+        # Planted cash-out cases (simulator.cashout_cases) and the vouchers they use,
+        # which ordinary shoppers never spend.
+        self.cashout_cases = []
+        self.cashout_refused = []  # cases the till must refuse instead
+        self.cashout_skipped = {}
+        self.planted_serials = set()
+        # The running processes, when this simulator started them (pausing one
+        # simulates a lagging service).
+        self.system = None
 
     def _actor(self, role: str, scope: str | None, name: str) -> Actor:
         issued = self.admin.post("/v1/tokens", json={"role": role, "scope": scope,

@@ -117,3 +117,13 @@ def database_url_for(request, tmp_path, postgres_database):
         return postgres_database(service)
     url.backend = request.param
     return url
+
+
+def pytest_collection_modifyitems(config, items):
+    """Skip tests marked ``slow`` unless SLOW=1: they are the long fault variants."""
+    if os.environ.get("SLOW") == "1":
+        return
+    skip = pytest.mark.skip(reason="long variant: set SLOW=1 to run it")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)

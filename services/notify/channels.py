@@ -1,15 +1,19 @@
 """Delivery channels and the recipients configuration.
 
 A channel delivers one stored delivery and raises ``DeliveryFailed`` when it could
-not; the sender retries failed deliveries with backoff. Only the inbox exists now.
-An email (SMTP) or webhook (HMAC-signed POST) channel implements the same
-``deliver`` and is registered in ``build_channels`` under the name that the
-recipients configuration uses.
+not; the sender retries failed deliveries with backoff. The channels are the inbox
+(always), email through SMTP (``services/notify/email_channel.py``, when
+``NOTIFY_SMTP_HOST`` is configured) and the HMAC-signed webhook
+(``services/notify/webhook.py``, when ``NOTIFY_WEBHOOK_SECRET`` is set).
 
 ``NOTIFY_RECIPIENTS`` maps a recipient id (``bureau:finance``, ``township:<code>``,
 ``village:<code>:<name>``, ``merchant:<code>``) or a recipient type (``township``)
-to ``{"channels": [...], ...channel addresses}``. Anything not configured gets the
-default channels, which are ``["inbox"]`` unless ``default_channels`` says otherwise.
+to ``{"channels": [...], "email": ..., "webhook": ...}``. ``email`` is one address
+or a list of them, ``webhook`` is one URL. In either, ``{code}`` stands for the
+recipient id's second part (the township or merchant code, or the bureau's role), so
+one type-wide entry can address each township separately. Anything not configured
+gets the default channels, which are ``["inbox"]`` unless ``default_channels`` says
+otherwise.
 """
 
 import json
@@ -53,8 +57,34 @@ class InboxChannel:
             raise DeliveryFailed(f"inbox write failed: {error}") from error
 
 
-def build_channels(database) -> dict:
-    return {"inbox": InboxChannel(database)}
+def build_channels(database, config: dict | None = None) -> dict:
+    """Return the channels that the configuration and the environment enable."""
+    # Imported here because both modules import DeliveryFailed from this one.
+    from services.notify.email_channel import EmailChannel, SmtpSettings
+    from services.notify.webhook import WebhookChannel, secret_from_environment
+
+    config = config or {}
+    channels = {"inbox": InboxChannel(database)}
+    smtp = SmtpSettings.from_config(config)
+    if smtp is not None:
+        channels["email"] = EmailChannel(smtp)
+    secret = secret_from_environment()
+    if secret is not None:
+        channels["webhook"] = WebhookChannel(
+            secret, float(config.get("NOTIFY_WEBHOOK_TIMEOUT_S") or 10))
+    return channels
+
+
+def addresses_for(address: dict, channel: str, recipient: str) -> list[str]:
+    """Return the recipient's addresses on ``channel`` with ``{code}`` filled in."""
+    configured = address.get(channel)
+    if not configured:
+        raise DeliveryFailed(f"no {channel} address configured for {recipient}: add "
+                             f"one to its NOTIFY_RECIPIENTS entry")
+    values = [configured] if isinstance(configured, str) else list(configured)
+    parts = recipient.split(":")
+    code = parts[1] if len(parts) > 1 else ""
+    return [value.replace("{code}", code) for value in values]
 
 
 class Recipients:
@@ -72,7 +102,11 @@ class Recipients:
             if unknown:
                 raise ValueError(
                     f"NOTIFY_RECIPIENTS entry {key!r} names unavailable channels "
-                    f"{sorted(unknown)}: available are {sorted(available)}")
+                    f"{sorted(unknown)}: available are {sorted(available)} (email "
+                    f"needs NOTIFY_SMTP_HOST and NOTIFY_SMTP_SENDER, webhook needs "
+                    f"NOTIFY_WEBHOOK_SECRET)")
+            if key != "default_channels":
+                _check_addresses(key, entry)
 
     def address_of(self, recipient: str) -> dict:
         """Return the configuration entry of ``recipient``, or of its type."""
@@ -82,3 +116,16 @@ class Recipients:
 
     def channels_of(self, recipient: str) -> list[str]:
         return list(self.address_of(recipient)["channels"])
+
+
+def _check_addresses(key: str, entry: dict) -> None:
+    """Reject an entry that names a channel but lacks or garbles its address."""
+    channels = entry.get("channels", ())
+    if "email" in channels and not entry.get("email"):
+        raise ValueError(f"NOTIFY_RECIPIENTS entry {key!r} uses email but has no "
+                         f"\"email\" address")
+    if "webhook" in channels:
+        url = entry.get("webhook")
+        if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+            raise ValueError(f"NOTIFY_RECIPIENTS entry {key!r} uses webhook but its "
+                             f"\"webhook\" is not one http:// or https:// URL: {url!r}")

@@ -39,7 +39,7 @@ class NotifyService(nameko_kit.HealthCheck):
         schedule_store.store_townships(session, event.data)
 
     def _send_due(self) -> dict:
-        channels = build_channels(self.db)
+        channels = build_channels(self.db, self.config)
         recipients = Recipients(self.config.get("NOTIFY_RECIPIENTS"), set(channels))
         return sender.send_due(self.db, self.clock, ReportingClient(
             self.reporting, float(self.config.get("NOTIFY_REPORTING_TIMEOUT_S", 10))),

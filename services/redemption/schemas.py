@@ -18,7 +18,7 @@ class CreateCampaign(_Command):
     face_value_fen = fields.Integer(strict=True, required=True,
                                     validate=validate.Range(100, 10_000_000))
     snapshot_month = fields.String(required=True,
-                                   validate=validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$"))
+                                   validate=validate.Regexp(r"^(19|20)\d\d-(0[1-9]|1[0-2])$"))
     funds_due = fields.Date(required=True)
     spring_festival = fields.Date(load_default=None)
     redemption_deadline = fields.Date(required=True)

@@ -19,11 +19,10 @@ import io
 from datetime import datetime
 from pathlib import Path
 
-from openpyxl import load_workbook
-
 from aixin.clock import CAMPAIGN_TZ
 from aixin.errors import InvalidInput
 from aixin.vouchers import normalise_serial
+from aixin.xlsx_guard import open_workbook
 
 MAX_ROWS = 200_000
 HEADER_ALIASES = {
@@ -69,7 +68,7 @@ def _csv_rows(path: Path):
 
 
 def _xlsx_rows(path: Path):
-    workbook = load_workbook(path, read_only=True, data_only=True)
+    workbook = open_workbook(path, path.name)
     try:
         for cells in workbook.worksheets[0].iter_rows(values_only=True):
             yield list(cells)

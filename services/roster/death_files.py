@@ -13,9 +13,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
-from openpyxl import load_workbook
-
 from aixin.errors import InvalidInput
+from aixin.xlsx_guard import open_workbook
 from services.roster.domain.idnumber import (
     classify_id,
     looks_like_spreadsheet_number,
@@ -41,7 +40,7 @@ class DeathRecord:
 
 def read_death_file(path: str, filename: str) -> list[DeathRecord]:
     if Path(filename).suffix.lower() == ".xlsx":
-        rows = _xlsx_rows(path)
+        rows = _xlsx_rows(path, filename)
     else:
         rows = _csv_rows(path)
     return list(_records(rows, filename))
@@ -58,8 +57,8 @@ def _csv_rows(path: str):
     return list(csv.reader(io.StringIO(text)))
 
 
-def _xlsx_rows(path: str):
-    workbook = load_workbook(path, read_only=True, data_only=True)
+def _xlsx_rows(path: str, filename: str):
+    workbook = open_workbook(path, filename)
     try:
         return [list(row) for row in workbook.worksheets[0].iter_rows(values_only=True)]
     finally:

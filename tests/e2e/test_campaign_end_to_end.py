@@ -4,6 +4,12 @@ PLANTED_REJECTIONS = {
     "beneficiary_already_has_voucher", "serial_of_other_township",
     "voucher_already_redeemed", "merchant_not_designated", "statement_total_mismatch",
     "invalid_check_code", "redemption_deadline_passed",
+    "voucher_voided",  # a removed person's voucher, after issuance voided it
+}
+CASHOUT_RULES = {
+    "village_burst", "consecutive_serials", "identical_baskets",
+    "single_line_face_value", "institution_basket", "outside_opening_hours",
+    "removed_from_roster", "merchant_volume",
 }
 
 
@@ -26,15 +32,27 @@ class TestCampaignEndToEnd:
                                            - roster["merged_duplicates"])
 
     def test_money_is_conserved(self, campaign_run):
+        # The audit rejects the flagged cash-out redemptions; only approved ones are
+        # paid.
         summary = campaign_run["summary"]
         assert summary["ledger"]["balance_sum_fen"] == 0
         assert summary["ledger"]["province_net_paid_fen"] == sum(
-            township["redeemed_fen"] for township in summary["townships"].values())
+            township["approved_fen"] for township in summary["townships"].values())
 
-    def test_refund_is_allocation_minus_redeemed(self, campaign_run):
+    def test_refund_is_allocation_minus_approved(self, campaign_run):
         for code, township in campaign_run["summary"]["townships"].items():
             assert township["refund_fen"] == (
-                township["allocated_fen"] - township["redeemed_fen"]), code
+                township["allocated_fen"] - township["approved_fen"]), code
+
+    def test_planted_cashout_cases_are_flagged(self, campaign_run):
+        cashout = campaign_run["summary"]["cashout"]
+        planted = {rule for rule, count in cashout["planted_by_rule"].items() if count}
+        # A small roster may lack the material of a case (a care home of five): it
+        # says so, and every other rule has its case and its flag.
+        assert planted | set(cashout["not_planted"]) == CASHOUT_RULES
+        assert len(planted) >= len(CASHOUT_RULES) - 1
+        for rule in planted:
+            assert cashout["flags_by_rule"][rule] >= 1, rule
 
     def test_allocation_follows_eligible_count(self, campaign_run):
         for code, township in campaign_run["summary"]["townships"].items():

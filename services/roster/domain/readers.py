@@ -18,12 +18,12 @@ import io
 import os
 import re
 import unicodedata
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Iterator
 
 from aixin.errors import InvalidInput
+from aixin.xlsx_guard import open_workbook
 
 ID_NUMBER = "id_number"
 NAME = "name"
@@ -178,13 +178,11 @@ def read_csv(source, name: str | None = None) -> Iterator[RosterRow]:
 
 def read_xlsx(source, name: str | None = None) -> Iterator[RosterRow]:
     """Yield the data rows of every sheet of an XLSX roster that has a header row."""
-    import openpyxl  # imported here: CSV-only callers do not pay for it
-
     name = name or _source_name(source)
-    with warnings.catch_warnings():
-        # Exports written by other tools often lack a default style; harmless.
-        warnings.filterwarnings("ignore", category=UserWarning, module="openpyxl")
-        workbook = openpyxl.load_workbook(source, read_only=True, data_only=True)
+    try:
+        workbook = open_workbook(source, name)
+    except InvalidInput as error:
+        raise RosterFileError(error.code, error.message, file=name) from None
     try:
         found = False
         for sheet in workbook.worksheets:

@@ -1,8 +1,9 @@
 """Headless Chromium driven over the Chrome DevTools Protocol (CDP).
 
-CDP rather than ``chromium --dump-dom``: the page fetches its figures after the load
-event, and only CDP can wait for them, type the token into the form as a person
-would, reload to check that the token was kept, and take a phone-sized screenshot.
+CDP is used rather than ``chromium --dump-dom`` because the page fetches its figures
+after the load event. Over CDP the test waits for them, types the token into the form
+as a person would, reloads to check that the token was kept, and takes a phone-sized
+screenshot.
 """
 
 import base64
@@ -51,7 +52,8 @@ class Browser:
             port = self._devtools_port(profile)
             targets = requests.get(f"http://127.0.0.1:{port}/json/list", timeout=10).json()
             page = next(target for target in targets if target["type"] == "page")
-            # Chromium rejects DevTools websockets that carry an Origin header.
+            # Chromium 111 and later reject a DevTools websocket whose Origin header is
+            # not allowed by --remote-allow-origins, so none is sent.
             self.socket = websocket.create_connection(
                 page["webSocketDebuggerUrl"], timeout=timeout_s, suppress_origin=True)
         except BaseException:

@@ -40,7 +40,8 @@ READ_PAGE = """(() => {
       redemption_base: text(redemption, '[data-field=handed_out]'),
       redeemed_fen: text(card, '[data-field=redeemed_fen]'),
       handout_due: text(handout, '.due'),
-      bar_width: handout.querySelector('.bar > div').style.width,
+      fills: [handout, redemption].map((block) =>
+        getComputedStyle(block.querySelector('.bar > div')).backgroundColor),
     };
   }
   const lines = {};
@@ -182,6 +183,7 @@ def test_dashboard_matches_api(gateway, tmp_path):
         assert card["redemption_base"] == str(row["handed_out"])
         assert card["redeemed_fen"].replace(",", "") == format_yuan(row["redeemed_fen"])
         assert card["handout_rate"] == f"{row['handout_rate'] * 100:.1f}%"
+        assert "rgba(0, 0, 0, 0)" not in card["fills"], "a progress bar has no colour"
         missing = row["eligible"] - row["handed_out"]
         assert f"尚有 {missing} 张未发放" in card["handout_due"]
     totals = summary["totals"]
