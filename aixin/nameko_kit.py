@@ -9,6 +9,7 @@ import os
 import time
 
 import eventlet
+from amqp.exceptions import ConnectionError as AmqpConnectionError
 from eventlet.event import Event
 from nameko.constants import HEADER_PREFIX
 from nameko.events import EventHandler
@@ -76,6 +77,43 @@ def _drop_rpc_request_past_deadline(entrypoint, body, message):
 # Every service imports this module for its Storage, so every @rpc entrypoint of this
 # code base checks deadlines. nameko 2.14 has no hook for this besides handle_message.
 Rpc.handle_message = _drop_rpc_request_past_deadline
+
+
+def _settle_message(message, settle, action: str) -> None:
+    """Acknowledge or requeue a message, or log and skip it if its connection is gone.
+
+    RabbitMQ returns every unacknowledged message of a closed connection to its queue,
+    so a message that cannot be settled is delivered again, and the idempotent
+    consumers and idempotency keys make the second delivery harmless.
+    """
+    if not message.channel.connection:
+        return
+    try:
+        settle()
+    except (AmqpConnectionError, OSError) as error:
+        log.warning("could not %s a message because its broker connection is lost; "
+                    "RabbitMQ will deliver it again routing_key=%s delivery_tag=%s "
+                    "error=%s", action, message.delivery_info.get("routing_key"),
+                    message.delivery_tag, error)
+
+
+def _ack_message(queue_consumer, message):
+    _settle_message(message, message.ack, "acknowledge")
+
+
+def _requeue_message(queue_consumer, message):
+    _settle_message(message, message.requeue, "requeue")
+
+
+# nameko 2.14.1 catches only amqp's ConnectionError when it acknowledges or requeues a
+# message. A worker that finishes after RabbitMQ closed its connection (for example a
+# process resumed after SIGSTOP past the heartbeat, with kombu 5.7 and py-amqp 5)
+# gets the socket's OSError (ECONNRESET, EPIPE) instead. That error ends the worker
+# greenthread, and nameko kills the whole service container for it, so the service
+# stops consuming. Patching the class covers the event handlers' queue consumer and
+# the RPC entrypoints' consumer alike.
+QueueConsumer.ack_message = _ack_message
+QueueConsumer.requeue_message = _requeue_message
 
 
 class ServiceDatabase:

@@ -1,4 +1,4 @@
-"""What a route handler receives: the caller, the request and the services."""
+"""The context of one routed request: the caller, the request and the services."""
 
 import json
 from dataclasses import dataclass

@@ -1,8 +1,8 @@
 """API tokens: each bound to a role and, for townships and merchants, to one code.
 
 Only the SHA-256 of a token is stored. Tokens are 256 random bits, so an unsalted hash
-is enough, and looking a token up by its hash means that response times reveal nothing
-about stored tokens.
+is enough. A token is looked up by its hash, so response times tell an attacker
+nothing useful about the stored tokens.
 """
 
 import hashlib

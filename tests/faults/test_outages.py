@@ -113,10 +113,6 @@ def test_database_outage_hangs_no_worker(rig, amqp_uri):
         cluster.stop()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "known failure: after SIGCONT the service's nameko queue consumer neither consumes "
-    "nor reconnects once RabbitMQ dropped its connection for missed heartbeats; "
-    "cause not yet found"))
 def test_paused_service_resumes(rig, amqp_uri, tmp_path):
     service = rig.start("redemption", env={
         "REDEMPTION_DATABASE_URL": f"sqlite:///{tmp_path / 'redemption.db'}"},
@@ -136,4 +132,6 @@ def test_paused_service_resumes(rig, amqp_uri, tmp_path):
     _assert_each_applied_once(rig, engine, ids, serials, timeout_s=60)
     assert _health(amqp_uri)["status"] == "ok"
     assert service.alive()
+    # kombu's ConsumerMixin logs this when it reconnects after the dropped connection.
+    assert "trying to re-establish connection" in service.log()
     engine.dispose()
