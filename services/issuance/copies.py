@@ -73,6 +73,13 @@ def apply_merchant_designated(session, data: dict) -> None:
                  "township_code": township_code}, {})
 
 
+# Rows per multi-row upsert: 12 columns each stays below SQLite's limit of 32,766
+# bound parameters (SQLite 3.32 and later).
+UPSERT_CHUNK_ROWS = 1000
+_BENEFICIARY_FIELDS = ("name", "masked_id", "township_code", "village", "categories",
+                       "support_mode", "institution")
+
+
 def _beneficiary_values(person: dict) -> dict:
     return {"name": person["name"], "masked_id": person["masked_id"],
             "township_code": person["township_code"], "village": person["village"],
@@ -82,13 +89,32 @@ def _beneficiary_values(person: dict) -> dict:
 
 
 def apply_roster_published(session, data: dict) -> None:
+    """Upsert a batch of beneficiaries and their townships, a few statements per batch.
+
+    Each beneficiary becomes ``entitled`` with the published data, as one row-by-row
+    upsert would leave it. Rows are sent in chunks of ``UPSERT_CHUNK_ROWS``.
+    """
     campaign_id = data["campaign_id"]
+    township_names: dict[str, str] = {}
     for person in data["beneficiaries"]:
-        _ensure_township(session, campaign_id, person["township_code"],
-                         person["township_name"])
-        key = {"campaign_id": campaign_id, "beneficiary_id": person["beneficiary_id"]}
-        _upsert(session, beneficiaries, key,
-                {**_beneficiary_values(person), "status": "entitled"})
+        township_names[person["township_code"]] = person["township_name"]
+    for code in sorted(township_names):
+        _ensure_township(session, campaign_id, code, township_names[code])
+    # Keyed by beneficiary: one statement may not update a row twice (PostgreSQL), and
+    # the last copy of a repeated person wins, as with one upsert per person.
+    by_id = {person["beneficiary_id"]: {
+        "campaign_id": campaign_id, "beneficiary_id": person["beneficiary_id"],
+        **_beneficiary_values(person), "status": "entitled"}
+        for person in data["beneficiaries"]}
+    rows = list(by_id.values())
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    for start in range(0, len(rows), UPSERT_CHUNK_ROWS):
+        statement = dialect.insert(beneficiaries).values(
+            rows[start:start + UPSERT_CHUNK_ROWS])
+        updated = {name: statement.excluded[name]
+                   for name in (*_BENEFICIARY_FIELDS, "status")}
+        session.execute(statement.on_conflict_do_update(
+            index_elements=["campaign_id", "beneficiary_id"], set_=updated))
 
 
 def apply_roster_publication_completed(session, data: dict) -> None:

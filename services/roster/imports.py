@@ -7,13 +7,15 @@ statement per row.
 """
 
 import hashlib
+import itertools
 import logging
 import os
 import uuid
 from datetime import date
 from pathlib import Path
 
-from sqlalchemy import insert
+import eventlet
+from sqlalchemy import insert, text
 
 from aixin.commands import record_audit
 from aixin.db import data_dir
@@ -22,6 +24,7 @@ from aixin.personal import mask_id_numbers
 from services.roster import snapshots as snapshot_store
 from services.roster.domain.divisions import DivisionIndex
 from services.roster.domain.importer import ImportResult, RosterImport
+from services.roster.domain.readers import read_roster
 from services.roster.domain.idnumber import mask_id
 from services.roster.keys import RosterKeys, beneficiary_id
 from services.roster.models import persons, rejections, snapshots
@@ -29,6 +32,9 @@ from services.roster.models import persons, rejections, snapshots
 log = logging.getLogger(__name__)
 
 INSERT_BATCH_ROWS = 1000
+# Reading 1,000 rows took about 0.04 s in the 1,000,000-person roster benchmark
+# (docs/benchmarks.md), so other green threads wait about that long at most.
+YIELD_EVERY_ROWS = 1000
 CHUNK_BYTES = 1024 * 1024
 
 
@@ -79,12 +85,26 @@ def snapshot_month_start(campaign: dict) -> date:
 
 
 def read_files(uploads: list[dict], campaign: dict) -> ImportResult:
-    """Read and check every file; the result streams its beneficiaries."""
+    """Read and check every file; the result streams its beneficiaries.
+
+    Reading is CPU work that would hold the eventlet hub for the whole file, so the
+    rows pass through :func:`_cooperative`, which lets other green threads (RPCs,
+    the outbox relay, AMQP heartbeats) run every ``YIELD_EVERY_ROWS`` rows.
+    """
     roster_import = RosterImport(campaign["district_code"], DivisionIndex.load(),
                                  snapshot_month_start(campaign))
     for upload in uploads:
-        roster_import.add_file(upload["path"], upload["filename"])
+        rows = read_roster(upload["path"], upload["filename"])
+        roster_import.add_rows(_cooperative(rows))
     return roster_import.finish()
+
+
+def _cooperative(items):
+    """Yield ``items`` unchanged, switching to other green threads now and then."""
+    for count, item in enumerate(items, start=1):
+        if count % YIELD_EVERY_ROWS == 0:
+            eventlet.sleep(0)
+        yield item
 
 
 def store_snapshot(session, campaign: dict, result: ImportResult, uploads: list,
@@ -108,6 +128,10 @@ def store_snapshot(session, campaign: dict, result: ImportResult, uploads: list,
         report=report, imported_at=now, imported_by=actor["name"]))
     _insert_rejections(session, snapshot_id, result)
     stored = _insert_persons(session, campaign_id, snapshot_id, result, keys)
+    if session.get_bind().dialect.name == "postgresql":
+        # Without fresh statistics (autovacuum may be off, or not have run yet), the
+        # planner sorted all remaining rows for every page that publishing reads.
+        session.execute(text("ANALYZE persons"))
     if stored != result.beneficiary_count:
         raise RuntimeError(f"stored {stored} persons for {result.beneficiary_count} "
                            f"beneficiaries snapshot_id={snapshot_id}")
@@ -140,18 +164,32 @@ def _insert_rejections(session, snapshot_id: str, result: ImportResult) -> None:
 
 def _insert_persons(session, campaign_id: str, snapshot_id: str,
                     result: ImportResult, keys: RosterKeys) -> int:
-    batch = []
+    """Insert every beneficiary in batches; return how many rows were inserted.
+
+    The next batch's rows (encryption and hashes, CPU work) are built in a green
+    thread while the database inserts the current batch. Only this green thread
+    uses the session. Without eventlet's monkey patching the two steps simply
+    alternate.
+    """
+    beneficiaries = result.iter_beneficiaries()
+
+    def next_batch() -> list[dict]:
+        return [person_row(campaign_id, snapshot_id, beneficiary, keys)
+                for beneficiary in itertools.islice(beneficiaries, INSERT_BATCH_ROWS)]
+
     stored = 0
-    for beneficiary in result.iter_beneficiaries():
-        batch.append(person_row(campaign_id, snapshot_id, beneficiary, keys))
-        if len(batch) >= INSERT_BATCH_ROWS:
+    building = eventlet.spawn(next_batch)
+    while True:
+        batch = building.wait()
+        if not batch:
+            return stored
+        building = eventlet.spawn(next_batch)
+        try:
             session.execute(insert(persons), batch)
-            stored += len(batch)
-            batch = []
-    if batch:
-        session.execute(insert(persons), batch)
+        except BaseException:
+            building.kill()
+            raise
         stored += len(batch)
-    return stored
 
 
 def person_row(campaign_id: str, snapshot_id: str, beneficiary, keys: RosterKeys,

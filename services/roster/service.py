@@ -7,7 +7,7 @@ from nameko.rpc import rpc
 
 from aixin import nameko_kit
 from aixin.commands import record_audit, run_command
-from aixin.errors import DomainError
+from aixin.errors import DomainError, InvalidInput
 from aixin.nameko_kit import CampaignClock, Storage, consume
 from aixin.validation import load
 from services.roster import (
@@ -22,6 +22,7 @@ from services.roster import (
 )
 from services.roster import snapshots as snapshot_store
 from services.roster.death_files import read_death_file
+from services.roster.domain.readers import RosterFileError
 from services.roster.keys import Keys
 
 log = logging.getLogger(__name__)
@@ -58,9 +59,14 @@ class RosterService(nameko_kit.HealthCheck):
                 log.info("roster files already imported campaign_id=%s snapshot_id=%s",
                          campaign_id, existing.snapshot_id)
                 return {**snapshot_store.snapshot_summary(existing), "replayed": True}
-        # NOTE: reading runs in this green thread without yielding, so a very large
-        # file holds the eventlet hub until it is read.
-        result = imports.read_files(uploads, campaign)
+        # Reading yields to other green threads every 1,000 rows, but it is still
+        # CPU work in this process, so other RPCs run slower while a file is read.
+        try:
+            result = imports.read_files(uploads, campaign)
+        except RosterFileError as error:
+            # nameko rebuilds only the registered shared classes at the gateway; a
+            # RosterFileError would reach the client as a 502 upstream error.
+            raise InvalidInput(error.code, error.message, error.details) from None
         now = self.clock.now()
         return run_command(
             self.db, idempotency_key, "import_roster", [campaign_id, digest], now,
