@@ -11,6 +11,7 @@ import itertools
 import logging
 import os
 import uuid
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from sqlalchemy import insert, text
 
 from aixin.commands import record_audit
 from aixin.db import data_dir
-from aixin.errors import Conflict, InvalidInput
+from aixin.errors import Conflict, DomainError, InvalidInput
 from aixin.personal import mask_id_numbers
 from services.roster import snapshots as snapshot_store
 from services.roster.domain.divisions import DivisionIndex
@@ -61,6 +62,39 @@ def check_uploads(uploads: list[dict]) -> list[dict]:
         checked.append({"filename": upload["filename"], "path": str(path),
                         "sha256": digest, "size": size})
     return checked
+
+
+def discard_uploads(uploads: list[dict]) -> None:
+    """Delete uploaded roster files once they are imported or definitely rejected.
+
+    A roster export contains every full ID number in clear text, and the import keeps
+    what it needs encrypted, so the upload must not outlive its import.
+    """
+    for upload in uploads:
+        try:
+            os.unlink(upload["path"])
+        except FileNotFoundError:
+            continue
+        except OSError as error:
+            log.error("could not delete uploaded file sha256=%s error=%s",
+                      upload["sha256"], error)
+            continue
+        log.info("deleted uploaded file sha256=%s", upload["sha256"])
+
+
+@contextmanager
+def uploads_discarded(uploads: list[dict]):
+    """Delete the uploads after the block, unless it failed unexpectedly.
+
+    After a success or a DomainError the files are no longer needed. After any other
+    error (a database outage, say) they stay, so the client can retry.
+    """
+    try:
+        yield
+    except DomainError:
+        discard_uploads(uploads)
+        raise
+    discard_uploads(uploads)
 
 
 def _digest(path: Path) -> tuple[str, int]:

@@ -51,6 +51,10 @@ class RosterService(nameko_kit.HealthCheck):
         """Import uploaded files as one draft snapshot; the same files are a no-op."""
         request = load(schemas.UploadedFiles(), payload)
         uploads = imports.check_uploads(request["files"])
+        with imports.uploads_discarded(uploads):
+            return self._import_uploads(actor, campaign_id, uploads, idempotency_key)
+
+    def _import_uploads(self, actor, campaign_id, uploads, idempotency_key):
         digest = imports.content_hash(uploads)
         with self.db.reading() as session:
             campaign = campaigns.load_campaign(session, campaign_id)
@@ -105,8 +109,9 @@ class RosterService(nameko_kit.HealthCheck):
         request = load(schemas.DeathRegistrations(), payload)
         uploads = imports.check_uploads(request["files"])
         records = []
-        for upload in uploads:
-            records += read_death_file(upload["path"], upload["filename"])
+        with imports.uploads_discarded(uploads):
+            for upload in uploads:
+                records += read_death_file(upload["path"], upload["filename"])
         now = self.clock.now()
 
         def execute(session):

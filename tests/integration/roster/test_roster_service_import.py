@@ -63,3 +63,7 @@ class TestRosterImport:
             assert "*" in row.masked_id
         for row in roster_system.roster_rows(rejections):
             assert valid_ids_in(f"{row.value} {row.message}") == []
+
+    def test_uploads_are_deleted_after_import(self, roster_system, tmp_path):
+        import_files(roster_system, TEST_FILES)
+        assert list((tmp_path / "uploads").iterdir()) == []
