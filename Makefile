@@ -8,7 +8,7 @@ DISTRICT ?= 411103
 OUT ?= out
 SEED ?= 2022
 
-.PHONY: demo test install lint
+.PHONY: demo test install lint bench-roster bench-redemption
 
 install: $(VENV)/.installed
 
@@ -23,3 +23,14 @@ demo: install
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Import and publish a generated roster of PERSONS (default 1,000,000) on the local
+# RabbitMQ and PostgreSQL; prints the figures recorded in docs/benchmarks.md.
+PERSONS ?= 1000000
+bench-roster: install
+	$(BIN)/python -m benchmarks.roster_scale --persons $(PERSONS)
+
+# Redeem vouchers through the gateway on the local PostgreSQL and RabbitMQ at 1, 4, 16
+# and 32 clients, beside a bare nameko RPC; see docs/benchmarks.md.
+bench-redemption: install
+	$(BIN)/python -m benchmarks.redemption_throughput $(BENCH_ARGS)

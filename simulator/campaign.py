@@ -4,7 +4,13 @@ import logging
 import random
 from pathlib import Path
 
-from simulator import closing_phase, handout_phase, redemption_phase, setup_phase
+from simulator import (
+    cashout_cases,
+    closing_phase,
+    handout_phase,
+    redemption_phase,
+    setup_phase,
+)
 from simulator.dates import campaign_dates
 from simulator.invariants import check_invariants, collect_summary
 from simulator.world import World
@@ -13,22 +19,30 @@ log = logging.getLogger(__name__)
 
 
 def run_campaign(gateway_url: str, admin_token: str, amqp_uri: str, args,
-                 out: Path) -> dict:
-    """Play every actor from the roster snapshot to the end of clearing."""
+                 out: Path, system=None) -> dict:
+    """Play every actor from the roster snapshot to the end of clearing.
+
+    ``system`` is the RunningSystem when this simulator started the services; a
+    planted cash-out case pauses one of them.
+    """
     world = World(gateway_url, admin_token, amqp_uri, random.Random(args.seed), out)
+    world.system = system
     dates = campaign_dates(args.snapshot_month)
     steps = [
         ("creating the campaign", lambda: setup_phase.create_campaign(
             world, args.district, dates)),
-        ("designating merchants", lambda: setup_phase.designate_merchants(world, dates)),
+        # The roster comes first so that each supermarket's stores fit its township.
         ("importing and publishing the roster", lambda: (
             setup_phase.import_and_publish_roster(world, args.roster))),
+        ("designating merchants", lambda: setup_phase.designate_merchants(world, dates)),
         ("funding the townships", lambda: setup_phase.fund_the_townships(world, dates)),
         ("printing vouchers", lambda: setup_phase.print_vouchers(world)),
         ("handing out vouchers", lambda: handout_phase.hand_out_vouchers(world, dates)),
         ("reissuing a lost voucher", lambda: handout_phase.lose_and_reissue_one(world)),
         ("trying invalid hand-outs", lambda: handout_phase.try_invalid_handouts(world)),
         ("ending hand-out", lambda: handout_phase.end_handout(world, dates)),
+        ("choosing the planted cash-out cases", lambda: (
+            cashout_cases.choose_cases(world, dates))),
         ("spending vouchers", lambda: redemption_phase.spend_vouchers(world, dates)),
         ("trying invalid redemptions", lambda: (
             redemption_phase.try_invalid_redemptions(world, dates))),

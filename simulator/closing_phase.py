@@ -4,6 +4,7 @@ import csv
 import logging
 from datetime import timedelta
 
+from simulator import cashout_cases
 from simulator.dates import at
 
 log = logging.getLogger(__name__)
@@ -31,14 +32,25 @@ def upload_till_exports(world, dates) -> None:
 
 
 def audit_redemptions(world, dates) -> None:
+    """Commerce audits each supermarket and rejects its flagged redemptions.
+
+    The rejection reason names the cash-out rule and repeats the flag's explanation
+    (see ``cashout_cases.audit_rejections``); unmatched redemptions are rejected by
+    the service itself.
+    """
     commerce = world.bureaus["commerce"]
     world.set_clock(at(dates.redemption_deadline + timedelta(days=2), 10))
     flags = commerce.get(f"{world.campaign_path}/cashout-flags")
     world.cashout_flags = flags
     for merchant in world.merchants.values():
+        if not world.till_records.get(merchant.code):
+            continue  # nothing redeemed there: nothing to audit
+        own_flags = commerce.get(f"{world.campaign_path}/cashout-flags",
+                                 params={"merchant_code": merchant.code})
         commerce.post(f"{world.campaign_path}/merchants/{merchant.code}/audits", json={
             "period_from": dates.funds_due.replace(day=1).isoformat(),
-            "period_to": dates.redemption_deadline.isoformat(), "rejections": []})
+            "period_to": dates.redemption_deadline.isoformat(),
+            "rejections": cashout_cases.audit_rejections(own_flags)})
     world.settle()
 
 

@@ -4,6 +4,8 @@ import json
 import logging
 from pathlib import Path
 
+from simulator import cashout_cases
+
 log = logging.getLogger(__name__)
 
 ROSTER_FIGURES = ("rows_read", "accepted_rows", "rejected_rows", "merged_duplicates",
@@ -34,6 +36,7 @@ def collect_summary(world) -> dict:
                    "transfers": balances["transfers"]},
         "reminders_sent": world.reminders_sent,
         "cashout_flags": len(getattr(world, "cashout_flags", {}).get("flags", [])),
+        "cashout": cashout_cases.summary_figures(world),
     }
 
 
@@ -42,13 +45,18 @@ def check_invariants(world, summary: dict, roster_files: list[Path]) -> dict:
     ledger = summary["ledger"]
     if ledger["balance_sum_fen"] != 0:
         failures.append(f"ledger balances sum to {ledger['balance_sum_fen']} fen, not 0")
-    if ledger["province_net_paid_fen"] != summary["totals"]["redeemed_fen"]:
+    # The audit rejects the flagged redemptions: only approved voucher parts are paid.
+    if ledger["province_net_paid_fen"] != summary["totals"]["approved_fen"]:
         failures.append(f"province paid {ledger['province_net_paid_fen']} fen but "
-                        f"{summary['totals']['redeemed_fen']} fen were redeemed")
+                        f"{summary['totals']['approved_fen']} fen were approved")
+    if ledger["approved_fen"] != summary["totals"]["approved_fen"]:
+        failures.append(f"settlement approved {ledger['approved_fen']} fen but "
+                        f"reporting shows {summary['totals']['approved_fen']} fen")
     for code, township in summary["townships"].items():
         failures += _township_failures(world, code, township)
     failures += [f"operation not rejected as planned: {text}"
                  for text in world.rejections.unexpected]
+    failures += _cashout_failures(world)
     failures += _roster_failures(summary["roster"], roster_files)
     return {"all_hold": not failures, "failures": failures}
 
@@ -56,9 +64,10 @@ def check_invariants(world, summary: dict, roster_files: list[Path]) -> dict:
 def _township_failures(world, code: str, township: dict) -> list[str]:
     failures = []
     if township["refund_fen"] is not None and township["refund_fen"] != (
-            township["allocated_fen"] - township["redeemed_fen"]):
+            township["allocated_fen"] - township["approved_fen"]):
         failures.append(f"{code}: refund {township['refund_fen']} != allocated "
-                        f"{township['allocated_fen']} - redeemed {township['redeemed_fen']}")
+                        f"{township['allocated_fen']} - approved "
+                        f"{township['approved_fen']}")
     finance = world.bureaus["finance"]
     position = finance.get(f"{world.campaign_path}/settlement/townships/{code}")
     if position["allocated_fen"] != township["allocated_fen"]:
@@ -71,6 +80,41 @@ def _township_failures(world, code: str, township: dict) -> list[str]:
         check = actor.get(f"{world.campaign_path}/townships/{code}/identity-check")
         if not check["holds"]:
             failures.append(f"{code}: voucher identities broken: {check}")
+    return failures
+
+
+def _cashout_failures(world) -> list[str]:
+    """Every planted case is flagged by its rule, no ordinary redemption is flagged,
+    and the audit approved no flagged redemption."""
+    flags = getattr(world, "cashout_flags", {}).get("flags", [])
+    failures = []
+    planted_ids = set()
+    for case in world.cashout_cases + world.cashout_refused:
+        label = f"planted {case.rule} case at {case.merchant.code} on {case.day}"
+        planted_ids.update(case.redemption_ids)
+        if not case.played:
+            failures.append(f"{label} was never played")
+        failures += [f"{label}: {problem}" for problem in case.problems]
+        if case.refused_with:
+            continue
+        ids = set(case.redemption_ids)
+        if len(ids) != len(case.vouchers):
+            failures.append(f"{label}: {len(ids)} of {len(case.vouchers)} vouchers "
+                            "redeemed")
+        if not ids or not any(flag["rule"] == case.rule
+                              and ids <= set(flag["redemption_ids"]) for flag in flags):
+            failures.append(f"{label} is not flagged by {case.rule} as one case")
+    for flag in flags:
+        ordinary = sorted(set(flag["redemption_ids"]) - planted_ids)
+        if ordinary:
+            failures.append(f"ordinary redemptions flagged by {flag['rule']}: "
+                            f"{', '.join(ordinary)} ({flag['explanation']})")
+    flagged = {rid for flag in flags for rid in flag["redemption_ids"]}
+    approved = world.bureaus["commerce"].get(f"{world.campaign_path}/redemptions",
+                                             params={"audit_state": "approved"})
+    paid = sorted(flagged & {item["redemption_id"] for item in approved})
+    if paid:
+        failures.append(f"flagged redemptions approved in the audit: {', '.join(paid)}")
     return failures
 
 

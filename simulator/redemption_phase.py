@@ -11,6 +11,7 @@ import uuid
 from collections import defaultdict
 from datetime import timedelta
 
+from simulator import cashout_cases
 from simulator.dates import at, days_between
 
 log = logging.getLogger(__name__)
@@ -35,12 +36,13 @@ def basket(rng) -> tuple[list[dict], int]:
     return lines, sum(line["amount_fen"] for line in lines)
 
 
-def redeem(world, merchant, serial, check_code, lines, total_fen, key=None):
+def redeem(world, merchant, serial, check_code, lines, total_fen, key=None, **fields):
+    """Redeem at a till; ``fields`` adds optional ones such as ``till_session``."""
     till_transaction_id = f"T{uuid.uuid4().hex[:12]}"
     result = merchant.actor.post(f"{world.campaign_path}/redemptions", json={
         "serial": serial, "check_code": check_code,
         "till_transaction_id": till_transaction_id, "lines": lines,
-        "total_fen": total_fen}, idempotency_key=key or uuid.uuid4().hex)
+        "total_fen": total_fen, **fields}, idempotency_key=key or uuid.uuid4().hex)
     world.till_records[merchant.code].append({
         "serial": serial, "till_transaction_id": till_transaction_id,
         "time": world.now.isoformat(), "total_fen": total_fen, "items": len(lines)})
@@ -53,6 +55,8 @@ def spend_vouchers(world, dates) -> None:
     days = list(days_between(first_day, dates.redemption_deadline))
     for township in world.townships.values():
         for beneficiary_id, (serial, check_code) in sorted(township.issued.items()):
+            if serial in world.planted_serials:
+                continue  # spent by a planted cash-out case (simulator.cashout_cases)
             if world.rng.random() < SPEND_SHARE:
                 issued_on = township.issued_on[beneficiary_id]
                 day = world.rng.choice([day for day in days if day > issued_on])
@@ -65,6 +69,7 @@ def spend_vouchers(world, dates) -> None:
             world.send_due_reminders()
             fetch_weekly_report(world, day)
         if not plans.get(day):
+            cashout_cases.plant_on(world, day)  # the day's planted cases, if any
             continue
         world.set_clock(at(day, 10))
         world.settle()
@@ -75,6 +80,7 @@ def spend_vouchers(world, dates) -> None:
             world.redeemed.append((township, merchant, serial, check_code, result))
         world.send_due_reminders()
         log.info("redemption %s: %d vouchers", day, len(plans[day]))
+        cashout_cases.plant_on(world, day)  # after the ordinary ones, from 13:00
     world.settle()
 
 
@@ -112,6 +118,6 @@ def _unspent_voucher(world):
     spent = {serial for _, _, serial, _, _ in world.redeemed}
     for township in world.townships.values():
         for serial, check_code in township.issued.values():
-            if serial not in spent:
+            if serial not in spent and serial not in world.planted_serials:
                 return township, serial, check_code
     raise RuntimeError("every voucher was spent: no unspent voucher to test with")

@@ -5,6 +5,7 @@ from pathlib import Path
 
 from services.redemption.domain.uscc import make_uscc
 from services.roster.domain.divisions import DivisionIndex
+from simulator.cashout_cases import THRESHOLDS, ordinary_stores
 from simulator.dates import at
 from simulator.world import Merchant, Township
 
@@ -20,7 +21,8 @@ def create_campaign(world, district_code: str, dates) -> None:
     world.campaign = world.bureaus["commerce"].post("/v1/campaigns", json={
         "name": f"{district.name}爱心消费券", "district_code": district.code,
         "district_name": district.name, "face_value_fen": FACE_VALUE_FEN,
-        "spare_share_percent": SPARE_SHARE_PERCENT, **dates.as_payload()})
+        "spare_share_percent": SPARE_SHARE_PERCENT, "cashout_thresholds": THRESHOLDS,
+        **dates.as_payload()})
     log.info("campaign %s created", world.campaign["campaign_id"])
     for township in district.townships:
         world.townships[township.code] = Township(
@@ -29,7 +31,12 @@ def create_campaign(world, district_code: str, dates) -> None:
 
 
 def designate_merchants(world, dates) -> None:
-    """One supermarket per township; the first township gets a second one."""
+    """One supermarket per township; the first township gets a second one.
+
+    Once the roster is published, each has one store per
+    ``merchant_volume_max_per_store`` persons of its township, so its voucher volume
+    fits its size; before, one store.
+    """
     commerce = world.bureaus["commerce"]
     district_code = world.campaign["district_code"]
     townships = sorted(world.townships.values(), key=lambda township: township.code)
@@ -38,7 +45,8 @@ def designate_merchants(world, dates) -> None:
     for sequence, (township, name) in enumerate(plan, start=1):
         code = make_uscc(district_code, sequence)
         commerce.post(f"{world.campaign_path}/merchants", json={
-            "merchant_code": code, "name": name, "above_size": True, "stores": 1,
+            "merchant_code": code, "name": name, "above_size": True,
+            "stores": ordinary_stores(len(township.beneficiaries)),
             "township_codes": [township.code], "valid_from":
             dates.funds_due.replace(day=1).isoformat(),
             "valid_to": dates.clearing_deadline.isoformat()})

@@ -43,6 +43,13 @@ def print_table(summary: dict) -> None:
     print(f"\n余额合计 {format_yuan(ledger['balance_sum_fen'])} 元；省级净支付 "
           f"{format_yuan(ledger['province_net_paid_fen'])} 元；核销合计 "
           f"{format_yuan(summary['totals']['redeemed_fen'])} 元")
+    cashout = summary.get("cashout", {})
+    if cashout:
+        flagged = "，".join(f"{rule} {count}"
+                           for rule, count in cashout["flags_by_rule"].items())
+        print(f"套现核查标记（按规则）：{flagged}")
+        for rule, reasons in sorted(cashout["not_planted"].items()):
+            print(f"  未能布设 {rule}：{'；'.join(reasons)}")
     rejected = sorted(summary["rejected_operations"].items())
     print("被拒绝的操作：" + "，".join(f"{code} {count}" for code, count in rejected))
     verdict = "全部成立" if summary["invariants"]["all_hold"] else "未全部成立"

@@ -10,37 +10,40 @@ import logging
 import uuid
 from datetime import date
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import select, update
 
 from aixin.commands import record_audit
 from aixin.outbox import record_event
 from aixin.vouchers import canonical_serial, verify_check_code
-from services.redemption.campaigns import load_campaign
 from services.redemption.domain.payment import split_payment
 from services.redemption.domain.reasons import rejection
 from services.redemption.domain.statement import validate_statement
 from services.redemption.domain.window import check_redemption_window
-from services.redemption.models import (merchant_townships, merchants, redemptions,
-                                        vouchers)
+from services.redemption.fixed_rows import FixedRows
+from services.redemption.models import redemptions, vouchers
 from services.redemption.timestamps import aware
 
 log = logging.getLogger(__name__)
 
 
 def redeem(session, key: bytes, campaign_id: str, merchant_code: str, request: dict,
-           actor_name: str, now) -> dict:
-    """Record one redemption and announce it; raise the DomainError of a reason."""
+           actor_name: str, now, rows: FixedRows | None = None) -> dict:
+    """Record one redemption and announce it; raise the DomainError of a reason.
+
+    ``rows`` keeps the campaign and the designations read by earlier redemptions.
+    """
+    rows = rows or FixedRows()
     serial = canonical_serial(request["serial"])
     if not verify_check_code(key, serial, request["check_code"]):
         raise rejection("invalid_check_code", serial=serial)
-    campaign = load_campaign(session, campaign_id)
+    campaign = rows.campaign(session, campaign_id)
     voucher = session.execute(
         select(vouchers).where(vouchers.c.serial == serial)).first()
     if voucher is None or voucher.campaign_id != campaign_id:
         raise rejection("voucher_not_found", serial=serial)
     check_voucher_state(voucher.state, serial)
     check_merchant(session, campaign_id, merchant_code, voucher.township_code, serial,
-                   now.date())
+                   now.date(), rows)
     deadline = date.fromisoformat(campaign["redemption_deadline"])
     check_redemption_window(now, serial, aware(voucher.issued_at), deadline)
     statement = validate_statement(statement_lines(request["lines"]),
@@ -92,19 +95,14 @@ def check_voucher_state(state: str, serial: str) -> None:
 
 
 def check_merchant(session, campaign_id: str, merchant_code: str, township_code: str,
-                   serial: str, today: date) -> None:
+                   serial: str, today: date, rows: FixedRows | None = None) -> None:
     """Reject a merchant not designated for the township, or outside its period."""
-    merchant = session.execute(
-        select(merchants.c.valid_from, merchants.c.valid_to)
-        .join(merchant_townships, and_(
-            merchant_townships.c.campaign_id == merchants.c.campaign_id,
-            merchant_townships.c.merchant_code == merchants.c.merchant_code))
-        .where(merchants.c.campaign_id == campaign_id,
-               merchants.c.merchant_code == merchant_code,
-               merchant_townships.c.township_code == township_code)).first()
-    if merchant is None:
+    designation = (rows or FixedRows()).designation(session, campaign_id, merchant_code,
+                                                    township_code)
+    if designation is None:
         raise rejection("merchant_not_designated", serial=serial)
-    if not merchant.valid_from <= today <= merchant.valid_to:
+    valid_from, valid_to = designation
+    if not valid_from <= today <= valid_to:
         raise rejection("merchant_designation_inactive")
 
 

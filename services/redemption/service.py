@@ -13,12 +13,15 @@ from aixin.validation import load
 from services.redemption import (auditing, campaigns, flags, matching, reads,
                                  redeeming, schemas, voucher_book)
 from services.redemption.domain.reasons import rejection
+from services.redemption.fixed_rows import FixedRowsCache
 from services.redemption.till_export import read_till_export
 from services.redemption.voucher_key import VoucherKey
 
 log = logging.getLogger(__name__)
 
 MAX_IDEMPOTENCY_KEY_LENGTH = 80
+# Schemas hold no state between loads, so the busiest one is built once.
+REDEEM_SCHEMA = schemas.Redeem()
 
 
 def scoped_key(kind: str, merchant_code: str, idempotency_key: str) -> str:
@@ -41,6 +44,7 @@ class RedemptionService(nameko_kit.HealthCheck):
     db = Storage("redemption")
     clock = CampaignClock()
     voucher_key = VoucherKey()
+    fixed_rows = FixedRowsCache()
 
     @rpc(expected_exceptions=DomainError)
     def create_campaign(self, actor: dict, payload: dict, idempotency_key: str):
@@ -78,10 +82,11 @@ class RedemptionService(nameko_kit.HealthCheck):
 
         def execute(session):
             return redeeming.redeem(session, self.voucher_key, campaign_id,
-                                    merchant_code, request, actor["name"], now)
+                                    merchant_code, request, actor["name"], now,
+                                    self.fixed_rows)
 
         try:
-            request = load(schemas.Redeem(), payload)
+            request = load(REDEEM_SCHEMA, payload)
             return run_command(self.db, key, "redeem", fingerprint, now, execute)
         except sa_exc.IntegrityError:
             # Only the unique serial of ``redemptions`` can fail here, and only if

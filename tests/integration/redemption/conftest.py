@@ -119,7 +119,10 @@ def basket(total_fen: int) -> list[dict]:
 
 
 @pytest.fixture
-def campaign(runner_factory, amqp_uri, database_url_for, tmp_path, monkeypatch):
+def campaign(request, runner_factory, amqp_uri, database_url_for, tmp_path,
+             monkeypatch):
+    """The running campaign; a test module's ``CAMPAIGN_OVERRIDES`` dict changes
+    its configuration, for example its cash-out thresholds."""
     monkeypatch.setenv("VOUCHER_MAC_KEY", MAC_KEY)
     monkeypatch.setenv("AIXIN_UPLOAD_DIR", str(tmp_path / "uploads"))
     clock_path = tmp_path / "clock.json"
@@ -136,7 +139,8 @@ def campaign(runner_factory, amqp_uri, database_url_for, tmp_path, monkeypatch):
     runner.start()
     running = Campaign(f"http://127.0.0.1:{port}", amqp_uri, redemption_url, clock)
     commerce = running.token("commerce")
-    created = requests.post(f"{running.base}/v1/campaigns", json=CAMPAIGN,
+    config = {**CAMPAIGN, **getattr(request.module, "CAMPAIGN_OVERRIDES", {})}
+    created = requests.post(f"{running.base}/v1/campaigns", json=config,
                             headers=commerce, timeout=10)
     assert created.status_code == 201, created.text
     for code, township, name in ((MERCHANT, TOWNSHIP, "城关超市"),
