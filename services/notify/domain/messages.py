@@ -76,7 +76,9 @@ def weekly_report(config, day, report) -> list[Message]:
                 f"{format_yuan(row['redeemed_amount_week_fen'])} 元；累计发放 "
                 f"{row['handed_out_total']} 张（发放率 {_percent(row['handout_rate'])}），"
                 f"累计核销 {row['redeemed_total']} 张、"
-                f"{format_yuan(row['redeemed_amount_total_fen'])} 元。")
+                f"{format_yuan(row['redeemed_amount_total_fen'])} 元。"
+                f"周报表格下载：/v1/campaigns/{config['campaign_id']}/reports/weekly.xlsx"
+                f"?monday={day.isoformat()}&township={row['unit']}")
         messages.append(Message(township(row["unit"]), row["unit"], "【周报提醒】", body))
     return messages
 
