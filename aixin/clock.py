@@ -31,6 +31,10 @@ def as_local(moment: datetime) -> datetime:
     return moment.astimezone(CAMPAIGN_TZ)
 
 
+class ClockNotSet(RuntimeError):
+    """A simulated clock whose time has not been set yet."""
+
+
 class SystemClock:
     """Wall-clock time in Asia/Shanghai."""
 
@@ -77,7 +81,7 @@ class FileClock:
         try:
             mtime = self.path.stat().st_mtime_ns
         except FileNotFoundError:
-            raise RuntimeError(
+            raise ClockNotSet(
                 f"campaign clock file {self.path} does not exist: set the time first "
                 "(PUT /v1/clock on the gateway) or run with AIXIN_CLOCK=system"
             ) from None

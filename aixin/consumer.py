@@ -98,6 +98,11 @@ def park(database, clock, handler: str, body, reason: str) -> None:
     event_type = body.get("type") if isinstance(body, dict) else None
     try:
         with database.transaction() as session:
+            if _already_parked(session, handler, event_id, text):
+                # A redelivery of a message parked before its ack was lost.
+                log.info("message already parked handler=%s event_id=%s",
+                         handler, event_id)
+                return
             session.execute(parked_messages.insert().values(
                 handler=handler, event_id=str(event_id)[:64] if event_id else None,
                 event_type=str(event_type)[:64] if event_type else None, body=text,
@@ -107,6 +112,15 @@ def park(database, clock, handler: str, body, reason: str) -> None:
                     handler, error)
         raise RetryLater(str(error)) from error
     log.error("parked message handler=%s event_id=%s reason=%s", handler, event_id, reason)
+
+
+def _already_parked(session, handler: str, event_id, text: str) -> bool:
+    """Return whether the same message waits parked, not yet replayed."""
+    same = (parked_messages.c.event_id == str(event_id)[:64] if event_id
+            else parked_messages.c.body == text)
+    return session.execute(select(parked_messages.c.id).where(
+        parked_messages.c.handler == handler, parked_messages.c.replayed_at.is_(None),
+        same).limit(1)).first() is not None
 
 
 def apply_event(database, clock, handler: str, event_type: str, body, apply) -> str:

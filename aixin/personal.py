@@ -22,11 +22,21 @@ def mask_id_numbers(text: str) -> str:
 
 
 class MaskIdNumbers(logging.Filter):
-    """A logging filter that masks ID numbers in every record's final message."""
+    """A logging filter that masks ID numbers in every record's message and traceback.
+
+    nameko logs an expected error with its exception, whose text may quote an ID
+    number, so the formatted traceback is masked too.
+    """
+
+    _formatter = logging.Formatter()
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
         masked = mask_id_numbers(message)
         if masked != message:
             record.msg, record.args = masked, None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self._formatter.formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = mask_id_numbers(record.exc_text)
         return True

@@ -29,7 +29,7 @@ class Call:
         """Return the JSON body, validated by the route's schema when it has one."""
         try:
             payload = json.loads(self.request.get_data(cache=True) or b"{}")
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
             raise InvalidInput("invalid_json",
                                "请求内容不是有效的 JSON：请检查格式后重新提交。") from None
         if self.body_schema is not None:

@@ -16,6 +16,7 @@ from nameko.web.handlers import http
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
+from aixin.clock import ClockNotSet
 from aixin.errors import DomainError
 from aixin.nameko_kit import RPC_DEADLINE_KEY, CampaignClock, Storage
 from gateway import routes  # noqa: F401 - registers every route
@@ -163,6 +164,10 @@ class GatewayService:
         except HTTPException as error:
             response = error_response(error.code or 400, "http_error",
                                       error.description or "请求无效。")
+        except ClockNotSet:
+            response = error_response(
+                409, "clock_not_set",
+                "模拟时钟尚未设置：请先由管理员调用 PUT /v1/clock 设置活动时间。")
         except UnknownService as error:
             log.error("service unavailable correlation_id=%s error=%s",
                       correlation_id, error)

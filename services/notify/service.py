@@ -7,6 +7,7 @@ from nameko.rpc import RpcProxy, rpc
 from nameko.timer import timer
 
 from aixin import nameko_kit
+from aixin.clock import ClockNotSet
 from aixin.errors import DomainError, Forbidden
 from aixin.nameko_kit import CampaignClock, Storage, consume
 from services.notify import inbox_reads, schedule_store, sender
@@ -49,6 +50,9 @@ class NotifyService(nameko_kit.HealthCheck):
     def send_due_on_timer(self):
         try:
             result = self._send_due()
+        except ClockNotSet:
+            # A simulation that has not set its clock yet: nothing can be due.
+            return
         except Exception:  # noqa: BLE001 - the next tick tries again
             log.exception("sending due reminders failed")
             return

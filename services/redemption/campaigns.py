@@ -8,9 +8,31 @@ from aixin.outbox import record_event
 from services.redemption.domain.campaign import campaign_id_for, complete_dates
 from services.redemption.domain.uscc import validate_uscc
 from services.redemption.models import campaigns, merchant_townships, merchants
+from services.roster.domain.divisions import DivisionIndex
+
+
+def check_district(config: dict) -> None:
+    """Reject a district code that is not a county-level division of China.
+
+    The statistical division data shipped with the roster service is the one list of
+    districts and their townships, so the campaign is checked against it too.
+    """
+    try:
+        district = DivisionIndex.load().district(config["district_code"])
+    except KeyError:
+        raise InvalidInput(
+            "unknown_district",
+            f"区县代码 {config['district_code']} 不存在：请填写6位县级行政区划代码，"
+            "例如郾城区为 411103。", field="district_code") from None
+    if config["district_name"] != district.name:
+        raise InvalidInput(
+            "district_name_mismatch",
+            f"区县名称 {config['district_name']} 与代码 {district.code} 不符：该代码是"
+            f"{district.name}。", field="district_name")
 
 
 def create_campaign(session, config: dict, actor: str, now) -> dict:
+    check_district(config)
     config = complete_dates(config)
     campaign_id = campaign_id_for(config["district_code"], config["snapshot_month"])
     if session.execute(select(campaigns.c.campaign_id)

@@ -183,14 +183,12 @@ def _count(engine, table, *where) -> int:
                                   .where(*where)).scalar()
 
 
-# NOTE: under a heavily loaded machine one of the four messages was once parked
-# twice (five rows). Passing alone, it is not yet explained: a redelivery after
-# the park committed is the suspect. Until it is, the test may fail without
-# failing the run.
-@pytest.mark.xfail(strict=False, reason="occasionally parks one message twice")
 def test_malformed_messages_parked_and_replayed(rig, issuance,
                                                            postgres_database):
     process, url, engine, queue = issuance
+    # Earlier tests of this module may have parked messages in the same database.
+    with engine.connect() as connection:
+        earlier = set(connection.execute(select(parked_messages.c.id)).scalars())
     unknown = make_serial(1, TOWNSHIP, 7)
     valid = rig.event("voucher_redeemed", _redeemed(unknown), SHOPPING_AT)
     schema_invalid = {**valid, "id": str(uuid.uuid4()),
@@ -204,7 +202,7 @@ def test_malformed_messages_parked_and_replayed(rig, issuance,
                     "application/json", queue)
     rig.publish_raw("redemption", "voucher_redeemed",
                     json.dumps(valid).encode(), "application/json", queue)
-    wait_until(lambda: _count(engine, parked_messages) == 4, 60,
+    wait_until(lambda: _count(engine, parked_messages) == len(earlier) + 4, 60,
                what=f"four parked messages\n{rig.logs()}")
     assert process.alive()
     base = _start_gateway(rig, postgres_database)
@@ -212,7 +210,8 @@ def test_malformed_messages_parked_and_replayed(rig, issuance,
     listed = requests.get(f"{base}/v1/admin/parked", params={"service": "issuance"},
                           headers=admin, timeout=60)
     assert listed.status_code == 200, listed.text
-    reasons = {row["id"]: row["reason"] for row in listed.json()["parked"]}
+    reasons = {row["id"]: row["reason"] for row in listed.json()["parked"]
+               if row["id"] not in earlier}
     assert len(reasons) == 4
     text_of_reasons = " ".join(reasons.values())
     assert "undecodable message (content type 'application/json')" in text_of_reasons
@@ -247,7 +246,7 @@ def test_malformed_messages_parked_and_replayed(rig, issuance,
                   processed_events.c.event_id == valid["id"]) == 1
     remaining = requests.get(f"{base}/v1/admin/parked", params={"service": "issuance"},
                              headers=admin, timeout=60).json()["parked"]
-    assert len(remaining) == 3
+    assert len([row for row in remaining if row["id"] not in earlier]) == 3
 
 
 def test_handler_retries_unavailable_database(rig, postgres_database):

@@ -13,6 +13,11 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from services.redemption.domain.reasons import rejection
 
 MAX_QUANTITY_PLACES = 3
+# Limits no supermarket purchase reaches; they keep absurd values (1e30 fen, a
+# quantity of 1e9999) from overflowing the arithmetic or a BIGINT column.
+MAX_LINES = 200
+MAX_FEN = 100_000_000  # 1,000,000 yuan
+MAX_QUANTITY = Decimal(100_000)
 
 # An example of the campaign setting: categories no voucher may pay for.
 DEFAULT_CASH_EQUIVALENT_CATEGORIES = (
@@ -68,6 +73,8 @@ def validate_statement(
     forbidden = {_category_key(code) for code in cash_equivalent_categories}
     checked = []
     for line_no, raw in enumerate(lines, start=1):
+        if line_no > MAX_LINES:
+            raise _invalid(line_no, f"一张流水清单最多 {MAX_LINES} 行，请拆分或核对")
         line = _typed_line(line_no, raw)
         _check_not_cash(line_no, line, forbidden)
         _check_line_amount(line_no, line)
@@ -117,6 +124,8 @@ def _quantity(line_no: int, value) -> Decimal:
         raise _invalid(line_no, f"数量 {value} 不是数字") from None
     if not quantity.is_finite() or quantity <= 0:
         raise _invalid(line_no, f"数量 {value} 应大于0")
+    if quantity > MAX_QUANTITY:
+        raise _invalid(line_no, f"数量 {value} 超过上限 {MAX_QUANTITY}，请核对")
     if quantity.as_tuple().exponent < -MAX_QUANTITY_PLACES:
         raise _invalid(line_no, f"数量 {value} 最多保留{MAX_QUANTITY_PLACES}位小数")
     return quantity
@@ -125,6 +134,8 @@ def _quantity(line_no: int, value) -> Decimal:
 def _positive_fen(line_no: int, label: str, value) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
         raise _invalid(line_no, f"{label} {value!r} 应为大于0的整数（单位：分）")
+    if value > MAX_FEN:
+        raise _invalid(line_no, f"{label} {value} 分超过上限 {MAX_FEN} 分，请核对")
     return value
 
 
@@ -152,7 +163,8 @@ def _check_line_amount(line_no: int, line: StatementLine) -> None:
 
 
 def _check_total(lines: list[StatementLine], total_fen) -> None:
-    if not isinstance(total_fen, int) or isinstance(total_fen, bool) or total_fen <= 0:
+    if (not isinstance(total_fen, int) or isinstance(total_fen, bool) or total_fen <= 0
+            or total_fen > MAX_FEN * MAX_LINES):
         raise rejection("statement_total_invalid", total_fen=total_fen)
     lines_total = sum(line.amount_fen for line in lines)
     if lines_total != total_fen:

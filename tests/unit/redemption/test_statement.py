@@ -156,3 +156,21 @@ class TestRejected:
         with pytest.raises(InvalidInput) as caught:
             validate_statement([_line(), _line(amount_fen=0)], 9980, CASH)
         assert caught.value.details["line_no"] == 2
+
+
+class TestStatementLimits:
+    def test_absurd_amount_is_rejected(self):
+        from services.redemption.domain.statement import validate_statement
+        line = {"item": "大米", "category": "grain", "quantity": 1,
+                "unit_price_fen": 10 ** 30, "amount_fen": 10 ** 30}
+        with pytest.raises(DomainError) as raised:
+            validate_statement([line], 10 ** 30, [])
+        assert raised.value.code == "statement_line_invalid"
+
+    def test_absurd_quantity_is_rejected(self):
+        from services.redemption.domain.statement import validate_statement
+        line = {"item": "大米", "category": "grain", "quantity": "1e9999",
+                "unit_price_fen": 100, "amount_fen": 100}
+        with pytest.raises(DomainError) as raised:
+            validate_statement([line], 100, [])
+        assert raised.value.code == "statement_line_invalid"

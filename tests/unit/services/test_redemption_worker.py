@@ -60,3 +60,18 @@ class TestRedemptionWorker:
         created = service.create_campaign(ACTOR, CAMPAIGN, "key-1")
         service.designate_merchant(ACTOR, created["campaign_id"], merchant(), "key-2")
         assert outbox_types(database) == ["campaign_created", "merchant_designated"]
+
+    def test_unknown_district_is_rejected(self, worker):
+        service, database = worker
+        with pytest.raises(InvalidInput) as raised:
+            service.create_campaign(ACTOR, {**CAMPAIGN, "district_code": "999999"},
+                                    "key-9")
+        assert raised.value.code == "unknown_district"
+        assert outbox_types(database) == []
+
+    def test_district_name_must_match_code(self, worker):
+        service, _ = worker
+        with pytest.raises(InvalidInput) as raised:
+            service.create_campaign(ACTOR, {**CAMPAIGN, "district_name": "海淀区"},
+                                    "key-8")
+        assert raised.value.code == "district_name_mismatch"
