@@ -13,7 +13,8 @@ from nameko.exceptions import RemoteError, UnknownService
 from nameko.extensions import DependencyProvider
 from nameko.rpc import RpcProxy
 from nameko.web.handlers import http
-from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTooLarge
+from werkzeug.exceptions import NotFound as NotFoundRoute
 from werkzeug.wrappers import Response
 
 from aixin.clock import ClockNotSet
@@ -161,6 +162,14 @@ class GatewayService:
             response = error_response(
                 413, "upload_too_large",
                 f"上传文件超过 {MAX_UPLOAD_BYTES // (1024 * 1024)} MB：请拆分后分批上传。")
+        except NotFoundRoute:
+            response = error_response(404, "route_not_found",
+                                      "没有这个接口：请核对路径，接口列表见 /openapi.json。")
+        except MethodNotAllowed as error:
+            response = error_response(
+                405, "method_not_allowed",
+                f"该接口不支持 {request.method} 方法：可用方法为 "
+                f"{'、'.join(error.valid_methods or [])}。")
         except HTTPException as error:
             response = error_response(error.code or 400, "http_error",
                                       error.description or "请求无效。")

@@ -63,8 +63,31 @@ def load_campaign(session, campaign_id: str) -> dict:
     return row.config
 
 
+def check_designation(campaign: dict, merchant: dict) -> None:
+    """Reject townships outside the campaign's district and impossible opening hours."""
+    outside = [code for code in merchant["township_codes"]
+               if not code.startswith(campaign["district_code"])]
+    if outside:
+        raise InvalidInput(
+            "township_outside_district",
+            f"乡镇代码 {'、'.join(outside)} 不属于本活动的区县 {campaign['district_code']}："
+            "请只填写本区县的乡镇（街道）代码。", township_codes=outside)
+    opens, closes = merchant["opening_hours"].split("-")
+    if not (_valid_time(opens) and _valid_time(closes) and opens < closes):
+        raise InvalidInput(
+            "invalid_opening_hours",
+            f"营业时间 {merchant['opening_hours']} 无效：请按“08:00-22:00”的格式填写，"
+            "开门时间早于关门时间。", field="opening_hours")
+
+
+def _valid_time(text: str) -> bool:
+    hours, minutes = int(text[:2]), int(text[3:])
+    return hours < 24 and minutes < 60
+
+
 def designate_merchant(session, campaign_id: str, merchant: dict, actor: str, now) -> dict:
-    load_campaign(session, campaign_id)
+    campaign = load_campaign(session, campaign_id)
+    check_designation(campaign, merchant)
     merchant = {**merchant, "merchant_code": validate_uscc(merchant["merchant_code"])}
     if not merchant["above_size"]:
         raise InvalidInput(

@@ -131,7 +131,7 @@ class RedemptionService(nameko_kit.HealthCheck):
         merchant_code = reads.merchant_scope(actor, merchant_code)
         upload = load(schemas.StatementUpload(), payload)
         # The file is parsed before the transaction opens, to keep it short.
-        rows = read_till_export(upload["path"])
+        rows = read_till_export(upload["path"], upload.get("filename"))
         now = self.clock.now()
         return run_command(
             self.db, scoped_key("statement", merchant_code, idempotency_key),

@@ -35,11 +35,15 @@ HEADER_ALIASES = {
 REQUIRED_COLUMNS = ("serial", "till_transaction_id", "time", "total_fen")
 
 
-def read_till_export(path: str | Path) -> list[dict]:
-    """Return the rows of a till export as dicts; raise InvalidInput naming the cell."""
+def read_till_export(path: str | Path, filename: str | None = None) -> list[dict]:
+    """Return the rows of a till export as dicts; raise InvalidInput naming the cell.
+
+    ``filename`` is the name the merchant uploaded, used in messages; the stored file
+    is named by its hash.
+    """
     path = Path(path)
     if path.suffix.lower() == ".xlsx":
-        table = _xlsx_rows(path)
+        table = _xlsx_rows(path, filename or path.name)
     elif path.suffix.lower() == ".csv":
         table = _csv_rows(path)
     else:
@@ -67,8 +71,8 @@ def _csv_rows(path: Path):
     yield from csv.reader(io.StringIO(text))
 
 
-def _xlsx_rows(path: Path):
-    workbook = open_workbook(path, path.name)
+def _xlsx_rows(path: Path, filename: str):
+    workbook = open_workbook(path, filename)
     try:
         for cells in workbook.worksheets[0].iter_rows(values_only=True):
             yield list(cells)

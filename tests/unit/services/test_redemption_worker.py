@@ -75,3 +75,20 @@ class TestRedemptionWorker:
             service.create_campaign(ACTOR, {**CAMPAIGN, "district_name": "海淀区"},
                                     "key-8")
         assert raised.value.code == "district_name_mismatch"
+
+    def test_township_outside_district_is_rejected(self, worker):
+        service, _ = worker
+        created = service.create_campaign(ACTOR, CAMPAIGN, "key-1")
+        with pytest.raises(InvalidInput) as raised:
+            service.designate_merchant(ACTOR, created["campaign_id"],
+                                       merchant(township_codes=["110108001000"]),
+                                       "key-3")
+        assert raised.value.code == "township_outside_district"
+
+    def test_impossible_opening_hours_are_rejected(self, worker):
+        service, _ = worker
+        created = service.create_campaign(ACTOR, CAMPAIGN, "key-1")
+        with pytest.raises(InvalidInput) as raised:
+            service.designate_merchant(ACTOR, created["campaign_id"],
+                                       merchant(opening_hours="25:00-99:99"), "key-4")
+        assert raised.value.code == "invalid_opening_hours"
