@@ -14,6 +14,7 @@ State-changing requests carry a body with an unknown field, so a request that pa
 authorisation stops at validation (400) and changes nothing.
 """
 
+import eventlet
 import re
 
 import pytest
@@ -51,9 +52,14 @@ def without_ids(message: str | None) -> str:
 
 
 def denial_logged(log, response) -> bool:
+    """Return whether a warning names the request; give a busy gateway 3 s to log it."""
     request_id = response.headers.get("X-Request-Id", "")
-    return any(request_id in record.getMessage() and record.levelname == "WARNING"
-               for record in log.records)
+    for _ in range(30):
+        if any(request_id in record.getMessage() and record.levelname == "WARNING"
+               for record in list(log.records)):
+            return True
+        eventlet.sleep(0.1)
+    return False
 
 
 def body_of(response) -> dict:
