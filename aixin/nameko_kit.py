@@ -117,7 +117,7 @@ QueueConsumer.requeue_message = _requeue_message
 
 
 class ServiceDatabase:
-    """What a worker sees: transactions on the service database that wake the relay."""
+    """The service database as a worker uses it: transactions that wake the relay."""
 
     def __init__(self, database: Database, relay: "OutboxRelayThread | None"):
         self.database = database

@@ -41,7 +41,7 @@ URL_MAP = build_map()
 
 
 class UpstreamTimeout(Exception):
-    """The services did not answer a request before its deadline."""
+    """The services did not respond to a request before its deadline."""
 
 
 class RpcDeadline(DependencyProvider):
@@ -118,7 +118,7 @@ class GatewayService:
 
     @http("GET", "/health")
     def health(self, request):
-        """Ask every service for its health over RPC; 503 unless all answer in time."""
+        """Ask every service for its health over RPC; 503 unless all respond in time."""
         statuses = {}
         for name in HEALTH_CHECKED:
             try:
@@ -150,7 +150,7 @@ class GatewayService:
             with self.rpc_deadline.start(correlation_id):
                 response = self._dispatch(request, correlation_id)
         except UpstreamTimeout:
-            log.error("services did not answer in time correlation_id=%s timeout_s=%.0f",
+            log.error("services timed out correlation_id=%s timeout_s=%.0f",
                       correlation_id, self.rpc_deadline.timeout_s)
             response = error_response(
                 504, "upstream_timeout",
