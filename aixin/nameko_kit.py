@@ -11,12 +11,13 @@ import time
 import eventlet
 from amqp.exceptions import ConnectionError as AmqpConnectionError
 from eventlet.event import Event
+from kombu.exceptions import OperationalError as KombuOperationalError
 from nameko.constants import HEADER_PREFIX
 from nameko.events import EventHandler
 from nameko.messaging import QueueConsumer
 from nameko.exceptions import registry
 from nameko.extensions import DependencyProvider
-from nameko.rpc import Rpc, rpc
+from nameko.rpc import Rpc, RpcConsumer, rpc
 
 from aixin import consumer, events
 from aixin.fault_hooks import crash_point
@@ -33,6 +34,10 @@ RELAY_MAX_BACKOFF_S = 10.0
 # Context key of an RPC request's deadline, in seconds since the epoch (wall time, not
 # the campaign clock). nameko sends it as the message header ``nameko.aixin_deadline``.
 RPC_DEADLINE_KEY = "aixin_deadline"
+# What a call to a service raises while RabbitMQ is down or restarting.
+BROKER_ERRORS = (KombuOperationalError, AmqpConnectionError, ConnectionError)
+# On a connection the broker closed, py-amqp also raises a plain OSError.
+LOST_CONNECTION_ERRORS = (*BROKER_ERRORS, OSError)
 
 for _error_class in ERROR_CLASSES:
     # Lets an RPC caller get the same DomainError subclass back instead of RemoteError.
@@ -90,7 +95,7 @@ def _settle_message(message, settle, action: str) -> None:
         return
     try:
         settle()
-    except (AmqpConnectionError, OSError) as error:
+    except LOST_CONNECTION_ERRORS as error:
         log.warning("could not %s a message because its broker connection is lost; "
                     "RabbitMQ will deliver it again routing_key=%s delivery_tag=%s "
                     "error=%s", action, message.delivery_info.get("routing_key"),
@@ -114,6 +119,31 @@ def _requeue_message(queue_consumer, message):
 # the RPC entrypoints' consumer alike.
 QueueConsumer.ack_message = _ack_message
 QueueConsumer.requeue_message = _requeue_message
+
+
+_send_rpc_reply = RpcConsumer.handle_result
+
+
+def _send_rpc_reply_or_requeue(rpc_consumer, message, result, exc_info):
+    """Send an RPC reply; if RabbitMQ is unreachable, put the request back instead.
+
+    nameko lets a failed reply escape the worker greenthread, and the container kills
+    the whole service for it: a broker restart while any RPC was finishing stopped the
+    service for good. The request goes back to its queue instead, and runs again when
+    the broker is back: state changes carry idempotency keys and answer the first
+    outcome again, and a request past its caller's deadline is dropped.
+    """
+    try:
+        return _send_rpc_reply(rpc_consumer, message, result, exc_info)
+    except LOST_CONNECTION_ERRORS as error:
+        log.warning("could not send an RPC reply because RabbitMQ is unreachable; the "
+                    "request goes back to its queue routing_key=%s error=%s",
+                    message.delivery_info.get("routing_key"), error)
+        rpc_consumer.queue_consumer.requeue_message(message)
+        return result, exc_info
+
+
+RpcConsumer.handle_result = _send_rpc_reply_or_requeue
 
 
 class ServiceDatabase:

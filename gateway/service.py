@@ -8,7 +8,6 @@ import time
 import uuid
 
 import eventlet
-
 from nameko.exceptions import RemoteError, UnknownService
 from nameko.extensions import DependencyProvider
 from nameko.rpc import RpcProxy
@@ -19,7 +18,7 @@ from werkzeug.wrappers import Response
 
 from aixin.clock import ClockNotSet
 from aixin.errors import DomainError
-from aixin.nameko_kit import RPC_DEADLINE_KEY, CampaignClock, Storage
+from aixin.nameko_kit import BROKER_ERRORS, RPC_DEADLINE_KEY, CampaignClock, Storage
 from gateway import routes  # noqa: F401 - registers every route
 from gateway.bootstrap import AdminTokenBootstrap
 from gateway.calls import Call
@@ -37,6 +36,8 @@ MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 # Time a request may spend waiting for the services, in seconds. Generous, because a
 # roster import of several thousand rows takes tens of seconds on a small machine.
 DEFAULT_RPC_TIMEOUT_S = 120.0
+# Seconds a client is asked to wait before retrying while RabbitMQ is unreachable.
+BROKER_RETRY_AFTER_S = 5
 URL_MAP = build_map()
 
 
@@ -182,6 +183,14 @@ class GatewayService:
                       correlation_id, error)
             response = error_response(503, "service_unavailable",
                                       "后台服务暂不可用：请稍后重试。")
+        except BROKER_ERRORS as error:
+            log.error("message broker unreachable correlation_id=%s error=%s",
+                      correlation_id, error)
+            response = error_response(
+                503, "broker_unavailable",
+                "消息服务暂不可用：请稍后用同一个幂等键（Idempotency-Key）重试。",
+                request_id=correlation_id)
+            response.headers["Retry-After"] = str(BROKER_RETRY_AFTER_S)
         except RemoteError as error:
             log.error("remote error correlation_id=%s type=%s", correlation_id,
                       error.exc_type)

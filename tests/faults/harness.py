@@ -134,7 +134,7 @@ class FaultSystem:
     def start(self, extra_env: dict | None = None, ready_timeout_s: float = 180) -> None:
         """Start every process and wait until the gateway reports all healthy."""
         names = (*SERVICES, "gateway")
-        self.system = start_system(self.env, self.folder / "logs", self.port,
+        self.system = start_system(self.env, self.logs_folder, self.port,
                                    ready_timeout_s,
                                    {name: self._env_for(name, (extra_env or {}).get(name))
                                     for name in names})
@@ -143,8 +143,8 @@ class FaultSystem:
         """Start one process without waiting (for start-order tests)."""
         if self.system is None:
             from simulator.launcher import RunningSystem
-            (self.folder / "logs").mkdir(parents=True, exist_ok=True)
-            self.system = RunningSystem(self.gateway_url, self.env, self.folder / "logs")
+            self.logs_folder.mkdir(parents=True, exist_ok=True)
+            self.system = RunningSystem(self.gateway_url, self.env, self.logs_folder)
         start_process(self.system, name, self._env_for(name, extra_env))
 
     def wait_answers(self, name: str, timeout_s: float = 120) -> None:
@@ -187,8 +187,12 @@ class FaultSystem:
         start_process(self.system, name, self._env_for(name, extra_env))
         wait_until_ready(self.system, ready_timeout_s)
 
+    @property
+    def logs_folder(self) -> Path:
+        return self.folder / "logs"
+
     def log_text(self, name: str) -> str:
-        return (self.folder / "logs" / f"{name}.log").read_text(errors="replace")
+        return (self.logs_folder / f"{name}.log").read_text(errors="replace")
 
     def stop(self) -> None:
         if self.system is not None:

@@ -136,6 +136,10 @@ class Rig:
         for process in reversed(self.processes):
             process.stop()
 
+    @property
+    def logs_folder(self) -> Path:
+        return self.log_dir
+
     def logs(self) -> str:
         return "\n".join(f"--- {p.label}\n{p.log()[-4000:]}" for p in self.processes)
 

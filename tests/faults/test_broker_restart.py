@@ -7,13 +7,20 @@ client retries every failed state change with the same idempotency key.
 
 import time
 
+import eventlet
 import pytest
+from nameko.containers import ServiceContainer
+from nameko.rpc import rpc
+from nameko.standalone.rpc import ClusterRpcProxy
 
+import aixin.nameko_kit  # noqa: F401 - installs the reply and settle patches
 from tests.faults.books import wait_for_balanced_books
 from tests.faults.harness import FaultSystem, SmallCampaign, in_background, retrying, slow
 from tests.faults.private_rabbit import PrivateRabbit
 
 OUTAGE_S = 3
+# How long the slow RPC below works before it replies: time to stop the broker.
+SLOW_REPLY_S = 3
 
 
 @pytest.fixture
@@ -95,3 +102,44 @@ def test_broker_outages_repeated(rabbit, system_on_rabbit):
     books = wait_for_balanced_books(system_on_rabbit.service_database_urls,
                                     system_on_rabbit.amqp_uri)
     assert books.figures["redemptions"] == len(campaign.redeemed)
+
+
+class SlowEcho:
+    """An RPC that works for a few seconds before replying; it counts its runs."""
+
+    name = "slow_echo"
+    runs = []
+
+    @rpc
+    def echo(self, value):
+        SlowEcho.runs.append(value)
+        eventlet.sleep(SLOW_REPLY_S)
+        return value
+
+
+@pytest.mark.timeout(300)
+def test_reply_lost_to_broker_stop_keeps_the_service(rabbit):
+    """A reply that cannot be sent puts the request back; the service stays up."""
+    SlowEcho.runs.clear()
+    container = ServiceContainer(SlowEcho, {"AMQP_URI": rabbit.amqp_uri})
+    container.start()
+    try:
+        with ClusterRpcProxy({"AMQP_URI": rabbit.amqp_uri}) as proxy:
+            proxy.slow_echo.echo.call_async("first")
+            deadline = time.monotonic() + 30
+            while not SlowEcho.runs and time.monotonic() < deadline:
+                eventlet.sleep(0.1)
+            assert SlowEcho.runs == ["first"]
+            rabbit.stop()
+        # The reply failed while the broker was down; nameko would kill the container.
+        eventlet.sleep(SLOW_REPLY_S + 1)
+        assert not container._died.ready(), "the service died with its reply"
+        rabbit.start()
+        deadline = time.monotonic() + 60
+        while len(SlowEcho.runs) < 2 and time.monotonic() < deadline:
+            eventlet.sleep(0.2)
+        assert SlowEcho.runs == ["first", "first"], "the request did not run again"
+        with ClusterRpcProxy({"AMQP_URI": rabbit.amqp_uri}, timeout=60) as proxy:
+            assert proxy.slow_echo.echo("second") == "second"
+    finally:
+        container.kill()
