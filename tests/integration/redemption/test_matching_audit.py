@@ -9,7 +9,8 @@ from sqlalchemy import select
 
 from aixin.plumbing import outbox
 from aixin.vouchers import make_serial
-from conftest import CAMPAIGN_ID, ISSUED_AT, MERCHANT, SHOPPING_AT, TOWNSHIP, wait_for
+from tests.integration.redemption.redemption_setup import (
+    CAMPAIGN_ID, ISSUED_AT, MERCHANT, SHOPPING_AT, TOWNSHIP, wait_for)
 
 HEADER = "serial,till_transaction_id,time,total_fen,items\n"
 
