@@ -2,7 +2,7 @@
 
 from aixin.errors import InvalidInput
 from gateway.routing import route
-from gateway.uploads import save_uploads
+from gateway.uploads import discarded_if_rejected, save_uploads
 from services.redemption import schemas
 
 READERS = {"merchant", "commerce", "finance", "leading_group"}
@@ -61,15 +61,17 @@ def upload_statement(call, campaign_id, merchant_code):
         # werkzeug spools large uploads to temporary files that must be closed.
         for storage in files:
             storage.close()
-    if len(saved) != 1:
-        raise InvalidInput("one_file_expected",
-                           f"收到 {len(saved)} 个文件：每次请只上传一个交易流水文件。")
-    payload = {"filename": saved[0]["filename"], "path": saved[0]["path"],
-               "sha256": saved[0]["sha256"],
-               "period_from": call.request.form.get("period_from"),
-               "period_to": call.request.form.get("period_to")}
-    return call.services.redemption.upload_statement(
-        call.actor, campaign_id, merchant_code, payload, call.idempotency_key)
+    # A rejected till export is not kept: only an accepted one stays on disk.
+    with discarded_if_rejected(saved):
+        if len(saved) != 1:
+            raise InvalidInput("one_file_expected",
+                               f"收到 {len(saved)} 个文件：每次请只上传一个交易流水文件。")
+        payload = {"filename": saved[0]["filename"], "path": saved[0]["path"],
+                   "sha256": saved[0]["sha256"],
+                   "period_from": call.request.form.get("period_from"),
+                   "period_to": call.request.form.get("period_to")}
+        return call.services.redemption.upload_statement(
+            call.actor, campaign_id, merchant_code, payload, call.idempotency_key)
 
 
 @route("GET", f"{BASE}/merchants/<merchant_code>/statements",
