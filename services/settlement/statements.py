@@ -18,7 +18,7 @@ from services.settlement.domain.ledger import (DISTRICT, PROVINCE, Reason, accou
 
 # Reasons whose memo adds a fact: the finance officer's note, or the redemption that
 # was reimbursed. The other memos only restate the reason, so statements leave them
-# out, except a reversal's, which says why it was made.
+# out, except a reversal's, which gives its cause.
 MEMO_REASONS = {Reason.PRE_ALLOCATION, Reason.MERCHANT_PAYMENT, Reason.REIMBURSEMENT}
 RENDERERS = {
     "xlsx": (render_statement_xlsx,
