@@ -74,6 +74,11 @@ class TestGateway:
         assert response.status_code == 400
         assert response.json()["error"] == "invalid_request"
         assert "face_value_fen" in response.json()["message"]
+        assert "'300元'" in response.json()["message"]
+        assert "应为整数" in response.json()["message"]
+        assert "Not a valid" not in response.json()["message"]
+        [field] = response.json()["details"]["fields"]
+        assert field["field"] == "face_value_fen"
 
     def test_revoked_token_stops_at_once(self, gateway):
         admin = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
