@@ -25,6 +25,7 @@ from gateway.bootstrap import AdminTokenBootstrap
 from gateway.calls import Call
 from gateway.dashboard import static_response
 from gateway.openapi import openapi_document
+from gateway.query import load_query
 from gateway.routing import PUBLIC, ROUTES, build_map
 from gateway.tokens import authenticate
 
@@ -215,7 +216,8 @@ class GatewayService:
                     correlation_id=correlation_id,
                     idempotency_key=request.headers.get("Idempotency-Key")
                     or f"auto-{uuid.uuid4().hex}",
-                    body_schema=route.body)
+                    body_schema=route.body,
+                    query=load_query(route.query_schema, request.args))
         try:
             result = route.handler(call, **params)
         except DomainError as error:
