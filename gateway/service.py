@@ -158,6 +158,10 @@ class GatewayService:
                 "后台服务响应超时：请稍后用同一个幂等键（Idempotency-Key）重试。",
                 request_id=correlation_id)
         except DomainError as error:
+            if error.http_status not in (403, 404):  # _dispatch logged those as denials
+                log.info("rejected status=%s code=%s method=%s path=%s "
+                         "correlation_id=%s", error.http_status, error.code,
+                         request.method, request.path, correlation_id)
             response = json_response(error.http_status, error.to_dict())
         except RequestEntityTooLarge:
             response = error_response(

@@ -1,5 +1,6 @@
 """The gateway authenticates, authorises, validates and forwards to the services."""
 
+import logging
 import socket
 
 import pytest
@@ -80,7 +81,8 @@ class TestGateway:
         [field] = response.json()["details"]["fields"]
         assert field["field"] == "face_value_fen"
 
-    def test_invalid_query_is_rejected(self, gateway):
+    def test_invalid_query_is_rejected(self, gateway, caplog):
+        caplog.set_level(logging.INFO, logger="gateway.service")
         commerce = token_for(gateway, "commerce")
         created = requests.post(f"{gateway}/v1/campaigns", json=CAMPAIGN,
                                 headers=commerce, timeout=10)
@@ -104,6 +106,11 @@ class TestGateway:
                              headers=commerce, timeout=10)
         assert inbox.status_code == 400
         assert "查询参数 limit 的值 'ten' 无效" in inbox.json()["message"]
+        [logged] = [record for record in caplog.records
+                    if "code=invalid_query" in record.getMessage()
+                    and "/v1/inbox" in record.getMessage()]
+        assert logged.levelno == logging.INFO
+        assert logged.exc_info is None
         listed = requests.get(redemptions, params={"audit_state": "approved",
                                                    "date_from": "2023-01-05"},
                               headers=commerce, timeout=10)
