@@ -37,7 +37,8 @@ def safe_filename(name: str) -> str:
 
 
 def save_uploads(files, allowed=ALLOWED_EXTENSIONS) -> list[dict]:
-    """Store werkzeug FileStorage objects; return name, path, sha256 and size of each.
+    """Store werkzeug FileStorage objects and return each one's name, path, sha256,
+    size and ``created``, true unless the same content was already stored.
 
     A rejected file rejects the whole request, and the files stored before it are
     deleted again.
@@ -65,6 +66,8 @@ def discarded_if_rejected(saved: list[dict]):
     A file that was already in the folder before this request (the same content
     uploaded earlier and accepted) stays. Other errors, such as a timed-out RPC that
     the service may still run later, leave the files in place.
+    NOTE: two concurrent requests with the same content share one file, so when the
+    first is rejected, the service may no longer find the second one's file.
     """
     try:
         yield
