@@ -113,8 +113,8 @@ def _display(value) -> str:
 def _flatten(messages, prefix=""):
     if isinstance(messages, dict):
         for key, value in messages.items():
-            yield from _flatten(value, f"{prefix}{key}." if prefix or key != "_schema"
-                                else prefix)
+            # "_schema" holds a schema's own errors, about the object at ``prefix``.
+            yield from _flatten(value, prefix if key == "_schema" else f"{prefix}{key}.")
     elif isinstance(messages, list) and messages and not isinstance(messages[0], str):
         for item in messages:
             yield from _flatten(item, prefix)

@@ -101,6 +101,11 @@ class TestMessages:
         assert key == "字段 limits.y 的键 'y' 无效：应为以下值之一：x"
         assert value == "字段 limits.y 的值 -1 无效：应不小于 0"
 
+    def test_nested_object_type(self):
+        error = rejected(Every(), {"count": 1, "name": "a", "nested": "admin"})
+        assert by_field(error)["nested"]["message"] == (
+            "字段 nested 的值 'admin' 无效：应为 JSON 对象")
+
     def test_schema_message_kept(self):
         error = rejected(Amendment(), {"kind": "add", "reason": "wrongly_omitted"})
         assert "增补（add）须填写 person" in by_field(error)["person"]["message"]
