@@ -23,7 +23,7 @@ from aixin import consumer, events
 from aixin.fault_hooks import crash_point
 from aixin.clock import clock_from_spec
 from aixin.db import Database, database_url, migrate
-from aixin.errors import ERROR_CLASSES
+from aixin.errors import ERROR_CLASSES, DomainError, Forbidden
 from aixin.outbox import BrokerPublisher, count_pending, publish_pending
 
 log = logging.getLogger(__name__)
@@ -82,6 +82,39 @@ def _drop_rpc_request_past_deadline(entrypoint, body, message):
 # Every service imports this module for its Storage, so every @rpc entrypoint of this
 # code base checks deadlines. nameko 2.14 has no hook for this besides handle_message.
 Rpc.handle_message = _drop_rpc_request_past_deadline
+
+
+class RejectionInOneLine(logging.Filter):
+    """Rewrite nameko's log record of a DomainError into one line without traceback.
+
+    nameko 2.14.1 logs every exception an entrypoint raises with its traceback
+    (``ServiceContainer._run_worker``), at WARNING for ``expected_exceptions`` and at
+    ERROR otherwise. A DomainError is a rejection the caller gets back, such as an
+    invalid voucher at a till, so it becomes one INFO line with its code (WARNING for
+    Forbidden). Every other exception keeps nameko's record and traceback.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if not isinstance(error, DomainError):
+            return True
+        # nameko's arguments are (worker_ctx, exception).
+        worker_ctx = record.args[0] if isinstance(record.args, tuple) else None
+        entrypoint = getattr(worker_ctx, "entrypoint", None)
+        data = getattr(worker_ctx, "data", None) or {}
+        record.levelno = logging.WARNING if isinstance(error, Forbidden) else logging.INFO
+        record.levelname = logging.getLevelName(record.levelno)
+        record.msg = "rejected %s.%s code=%s correlation_id=%s message=%s"
+        record.args = (getattr(worker_ctx, "service_name", "?"),
+                       getattr(entrypoint, "method_name", "?"), error.code,
+                       data.get("correlation_id"), error.message)
+        record.exc_info = None
+        record.exc_text = None
+        return True
+
+
+# Every service imports this module, so the filter covers each of their entrypoints.
+logging.getLogger("nameko.containers").addFilter(RejectionInOneLine())
 
 
 def _settle_message(message, settle, action: str) -> None:

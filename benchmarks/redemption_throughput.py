@@ -19,8 +19,9 @@ the end, also after a failure. Run from the repository root::
     .venv/bin/python -m benchmarks.redemption_throughput
     .venv/bin/python -m benchmarks.redemption_throughput --levels 1 8 --seconds 5
 
-The run only measures: it never fails for missing the target (300 redemptions per
-second with p99 under 100 ms on two cores), it says whether the target was met.
+The run only measures. It never fails for missing the target (300 redemptions per
+second with p99 under 100 ms on two cores), but its report states whether the target
+was met.
 """
 
 import eventlet
@@ -91,7 +92,7 @@ TOTAL_FEN = sum(line["amount_fen"] for line in LINES)
 
 
 class BenchmarkError(RuntimeError):
-    """A step of the benchmark failed; the message says which and why."""
+    """A step of the benchmark failed. The message names the step and the cause."""
 
 
 def parse_args(argv):
@@ -229,7 +230,7 @@ class Gateway:
     def json(self, method: str, path: str, body=None, expect: int = 200):
         status, content = self.request(method, path, body, key=uuid.uuid4().hex)
         if status != expect:
-            raise BenchmarkError(f"{method} {path} answered {status}: "
+            raise BenchmarkError(f"{method} {path} returned HTTP {status}: "
                                  f"{content[:300]!r}")
         return json.loads(content)
 
@@ -409,7 +410,7 @@ class Tills:
             "total_fen": TOTAL_FEN}, key=f"bench-{serial}")
         if status != 201 and not getattr(self, "reported", False):
             self.reported = True
-            log.warning("a redemption answered %s: %s", status, content[:300])
+            log.warning("a redemption returned HTTP %s: %s", status, content[:300])
         return status == 201
 
 

@@ -17,6 +17,7 @@ class Call:
     correlation_id: str
     idempotency_key: str
     body_schema: object = None
+    query: dict | None = None  # checked query parameters, see gateway.query
 
     @property
     def actor(self) -> dict:
@@ -37,7 +38,8 @@ class Call:
         return payload
 
     def arg(self, name: str, default=None):
-        return self.request.args.get(name, default)
+        """Return a query parameter as its route's schema loaded it, or ``default``."""
+        return (self.query or {}).get(name, default)
 
     def require_township(self, township_code: str) -> None:
         """Reject a township token for another township, as if the object did not exist."""

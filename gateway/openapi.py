@@ -41,9 +41,9 @@ def _operation(route) -> dict:
     parameters = [{"name": name, "in": "path", "required": True,
                    "schema": {"type": "string"}}
                   for name in re.findall(r"<(?:\w+:)?(\w+)>", route.path)]
-    parameters += [{"name": name, "in": "query", "required": False,
-                    "schema": {"type": "string"}, "description": text}
-                   for name, text in route.query.items()]
+    if route.query:
+        # apispec's marshmallow plugin expands the schema into one parameter a field.
+        parameters.append({"in": "query", "schema": route.query_schema})
     error = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
     operation = {
         "operationId": route.operation_id,

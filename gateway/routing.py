@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from marshmallow import Schema
 from werkzeug.routing import Map, Rule
 
+from gateway.query import query_schema
+
 PUBLIC = "public"
 
 
@@ -24,7 +26,9 @@ class Route:
     status: int = 200
     produces_file: bool = False
     upload: bool = False
+    # Query parameter name -> marshmallow field (see gateway.query).
     query: dict = field(default_factory=dict)
+    query_schema: type[Schema] | None = None
 
     @property
     def operation_id(self) -> str:
@@ -37,12 +41,18 @@ ROUTES: list[Route] = []
 def route(method: str, path: str, *, roles, summary: str, tag: str, body=None,
           status: int = 200, produces_file: bool = False, upload: bool = False,
           query: dict | None = None):
-    """Register an operation. ``roles`` is a set of role names or PUBLIC."""
+    """Register an operation. ``roles`` is a set of role names or PUBLIC.
+
+    ``query`` maps each accepted query parameter to a marshmallow field built with
+    ``gateway.query``; a request with any other parameter is rejected.
+    """
     allowed = frozenset([PUBLIC] if roles == PUBLIC else roles)
+    parameters = query or {}
 
     def register(handler):
         ROUTES.append(Route(method, path, handler, allowed, summary, tag, body, status,
-                            produces_file, upload, query or {}))
+                            produces_file, upload, parameters,
+                            query_schema(parameters)))
         return handler
 
     return register

@@ -24,6 +24,7 @@ from gateway.bootstrap import AdminTokenBootstrap
 from gateway.calls import Call
 from gateway.dashboard import static_response
 from gateway.openapi import openapi_document
+from gateway.query import load_query
 from gateway.routing import PUBLIC, ROUTES, build_map
 from gateway.tokens import authenticate
 
@@ -158,6 +159,10 @@ class GatewayService:
                 "后台服务响应超时：请稍后用同一个幂等键（Idempotency-Key）重试。",
                 request_id=correlation_id)
         except DomainError as error:
+            if error.http_status not in (403, 404):  # _dispatch logged those as denials
+                log.info("rejected status=%s code=%s method=%s path=%s "
+                         "correlation_id=%s", error.http_status, error.code,
+                         request.method, request.path, correlation_id)
             response = json_response(error.http_status, error.to_dict())
         except RequestEntityTooLarge:
             response = error_response(
@@ -224,7 +229,8 @@ class GatewayService:
                     correlation_id=correlation_id,
                     idempotency_key=request.headers.get("Idempotency-Key")
                     or f"auto-{uuid.uuid4().hex}",
-                    body_schema=route.body)
+                    body_schema=route.body,
+                    query=load_query(route.query_schema, request.args))
         try:
             result = route.handler(call, **params)
         except DomainError as error:

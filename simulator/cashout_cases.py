@@ -139,7 +139,7 @@ class PlantedCase:
 
 
 class Skip(Exception):
-    """The roster offers no vouchers for a case; the message says what was missing."""
+    """The roster has no vouchers that fit a case. The message names what was missing."""
 
 
 # -- choosing the cases ---------------------------------------------------------------

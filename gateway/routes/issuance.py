@@ -4,6 +4,7 @@ A township token reaches only its own township; commerce, finance and the leadin
 group read every township. The service checks the scope again.
 """
 
+from gateway import query
 from gateway.routing import PUBLIC, route
 from services.issuance import schemas
 
@@ -98,8 +99,12 @@ def check_identities(call, campaign_id, township_code):
 
 @route("GET", f"{BASE}/beneficiaries", roles=READERS,
        summary="Find beneficiaries by name, village or masked ID number", tag=TAG,
-       query={"name": "part of the name", "village": "the village, exactly",
-              "masked_id": "masked ID number such as 411103********1234"})
+       query={"name": query.text("part of the name"),
+              "village": query.text("the village, exactly"),
+              "masked_id": query.pattern(
+                  "masked ID number such as 411103********1234",
+                  r"^[0-9]{6}\*{4,8}[0-9]{3}[0-9X]$",
+                  "应为打码的身份证号，例如 411103********1234")})
 def search_beneficiaries(call, campaign_id, township_code):
     return _issuance(call, township_code).search_beneficiaries(
         call.actor, campaign_id, township_code, name=call.arg("name"),
@@ -115,8 +120,9 @@ def get_voucher(call, campaign_id, township_code, serial):
 
 @route("GET", f"{BASE}/sign-off-sheets", roles=READERS, produces_file=True,
        summary="Sign-off sheet of a village or an institution", tag=TAG,
-       query={"village": "the village", "institution": "the institution",
-              "format": "pdf (default) or xlsx"})
+       query={"village": query.text("the village"),
+              "institution": query.text("the institution"),
+              "format": query.file_format("pdf")})
 def sign_off_sheet(call, campaign_id, township_code):
     return _issuance(call, township_code).sign_off_sheet(
         call.actor, campaign_id, township_code, village=call.arg("village"),
@@ -125,6 +131,7 @@ def sign_off_sheet(call, campaign_id, township_code):
 
 @route("GET", "/v1/public/vouchers/<serial>", roles=PUBLIC,
        summary="Public state of a voucher, by serial and check code", tag=TAG,
-       query={"check_code": "the 8-character check code printed on the voucher"})
+       query={"check_code": query.text(
+           "the 8-character check code printed on the voucher", max_length=40)})
 def public_voucher(call, serial):
     return call.services.issuance.public_voucher(serial, call.arg("check_code", ""))

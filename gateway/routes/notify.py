@@ -1,10 +1,12 @@
 """Reminders: the caller's inbox, the delivery log and sending what is due."""
 
+from gateway import query
 from gateway.routes.admin import ANY_ROLE
 from gateway.routing import route
 
-PAGE_QUERY = {"campaign_id": "only this campaign", "limit": "1-500, default 100",
-              "offset": "rows to skip, default 0"}
+PAGE = {"limit": query.integer("1-500, default 100", 1, 500),
+        "offset": query.integer("rows to skip, default 0", 0, 10**9)}
+PAGE_QUERY = {"campaign_id": query.text("only this campaign", max_length=64), **PAGE}
 
 
 @route("GET", "/v1/inbox", roles=ANY_ROLE, tag="notify", query=PAGE_QUERY,
@@ -16,8 +18,9 @@ def read_inbox(call):
 
 
 @route("GET", "/v1/reminders/deliveries", roles={"admin", "commerce"}, tag="notify",
-       query={"status": "pending, sending, sent or failed",
-              "limit": "1-500, default 100", "offset": "rows to skip, default 0"},
+       query={"status": query.choice("pending, sending, sent or failed",
+                                     ("pending", "sending", "sent", "failed")),
+              **PAGE},
        summary="The delivery log of every reminder")
 def list_deliveries(call):
     return call.services.notify.deliveries(

@@ -1,6 +1,7 @@
 """Operations: the messages each service's consumers parked, and replaying them."""
 
 from aixin.errors import InvalidInput, NotFound
+from gateway import query
 from gateway.routing import route
 
 PARKING_SERVICES = ("roster", "issuance", "redemption", "settlement", "reporting",
@@ -16,11 +17,11 @@ def _service(call, name):
 
 @route("GET", "/v1/admin/parked", roles={"admin"},
        summary="Messages a service's consumers parked, with their reasons", tag="admin",
-       query={"service": "the service (roster, issuance, redemption, settlement, "
-                         "reporting or notify); all services when absent",
-              "include_replayed": "true to list replayed messages too"})
+       query={"service": query.choice("the service; all services when absent",
+                                      PARKING_SERVICES),
+              "include_replayed": query.flag("true to list replayed messages too")})
 def list_parked(call):
-    include_replayed = call.arg("include_replayed", "false").lower() == "true"
+    include_replayed = call.arg("include_replayed", False)
     name = call.arg("service")
     names = [name] if name else list(PARKING_SERVICES)
     parked = []

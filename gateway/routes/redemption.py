@@ -1,8 +1,9 @@
 """Redemption at designated merchants, statement matching, audit and cash-out flags."""
 
 from aixin.errors import InvalidInput
+from gateway import query
 from gateway.routing import route
-from gateway.uploads import save_uploads
+from gateway.uploads import discarded_if_rejected, save_uploads
 from services.redemption import schemas
 
 READERS = {"merchant", "commerce", "finance", "leading_group"}
@@ -30,9 +31,11 @@ def redeem_voucher(call, campaign_id):
 
 @route("GET", f"{BASE}/redemptions", roles=READERS,
        summary="Redemptions; a merchant sees only its own", tag="redemption",
-       query={"merchant_code": "merchant's credit code",
-              "date_from": "first day, YYYY-MM-DD", "date_to": "last day, YYYY-MM-DD",
-              "audit_state": "pending, approved or rejected"})
+       query={"merchant_code": query.merchant_code(),
+              "date_from": query.day("first day, YYYY-MM-DD"),
+              "date_to": query.day("last day, YYYY-MM-DD"),
+              "audit_state": query.choice("pending, approved or rejected",
+                                          ("pending", "approved", "rejected"))})
 def list_redemptions(call, campaign_id):
     filters = {name: call.arg(name) for name in (
         "merchant_code", "date_from", "date_to", "audit_state") if call.arg(name)}
@@ -61,15 +64,17 @@ def upload_statement(call, campaign_id, merchant_code):
         # werkzeug spools large uploads to temporary files that must be closed.
         for storage in files:
             storage.close()
-    if len(saved) != 1:
-        raise InvalidInput("one_file_expected",
-                           f"收到 {len(saved)} 个文件：每次请只上传一个交易流水文件。")
-    payload = {"filename": saved[0]["filename"], "path": saved[0]["path"],
-               "sha256": saved[0]["sha256"],
-               "period_from": call.request.form.get("period_from"),
-               "period_to": call.request.form.get("period_to")}
-    return call.services.redemption.upload_statement(
-        call.actor, campaign_id, merchant_code, payload, call.idempotency_key)
+    # A rejected till export is not kept: only an accepted one stays on disk.
+    with discarded_if_rejected(saved):
+        if len(saved) != 1:
+            raise InvalidInput("one_file_expected",
+                               f"收到 {len(saved)} 个文件：每次请只上传一个交易流水文件。")
+        payload = {"filename": saved[0]["filename"], "path": saved[0]["path"],
+                   "sha256": saved[0]["sha256"],
+                   "period_from": call.request.form.get("period_from"),
+                   "period_to": call.request.form.get("period_to")}
+        return call.services.redemption.upload_statement(
+            call.actor, campaign_id, merchant_code, payload, call.idempotency_key)
 
 
 @route("GET", f"{BASE}/merchants/<merchant_code>/statements",
@@ -99,7 +104,7 @@ def audit_redemptions(call, campaign_id, merchant_code):
 
 
 @route("GET", f"{BASE}/audits", roles=OVERSIGHT, summary="Recorded audits",
-       tag="redemption", query={"merchant_code": "merchant's credit code"})
+       tag="redemption", query={"merchant_code": query.merchant_code()})
 def list_audits(call, campaign_id):
     return call.services.redemption.list_audits(call.actor, campaign_id,
                                                 call.arg("merchant_code"))
@@ -107,7 +112,7 @@ def list_audits(call, campaign_id):
 
 @route("GET", f"{BASE}/cashout-flags", roles=OVERSIGHT,
        summary="Cash-out flags with their explanations, read before the audit",
-       tag="redemption", query={"merchant_code": "merchant's credit code"})
+       tag="redemption", query={"merchant_code": query.merchant_code()})
 def list_cashout_flags(call, campaign_id):
     return call.services.redemption.cashout_flags(call.actor, campaign_id,
                                                   call.arg("merchant_code"))

@@ -1,9 +1,11 @@
 """Reports from the reporting read model: summaries, weekly and joint reports."""
 
+from gateway import query
 from gateway.routing import route
 
 READERS = {"commerce", "finance", "civil_affairs", "leading_group", "township", "admin"}
-TOWNSHIP_QUERY = {"township": "12-digit township code; a township token sees its own"}
+TOWNSHIP_QUERY = {"township": query.township(
+    "12-digit township code; a township token sees its own")}
 
 
 def _township_filter(call):
@@ -23,12 +25,13 @@ def campaign_summary(call, campaign_id):
 
 
 @route("GET", "/v1/campaigns/<campaign_id>/townships/<township_code>/villages",
-       roles=READERS, tag="reports", query={"names": "true to list unredeemed persons"},
+       roles=READERS, tag="reports",
+       query={"names": query.flag("true to list unredeemed persons")},
        summary="Per-village hand-out and redemption figures of a township")
 def village_progress(call, campaign_id, township_code):
     call.require_township(township_code)
     return call.services.reporting.village_progress(
-        call.actor, campaign_id, township_code, call.arg("names") == "true")
+        call.actor, campaign_id, township_code, call.arg("names", False))
 
 
 @route("GET", "/v1/campaigns/<campaign_id>/timeseries", roles=READERS, tag="reports",
@@ -38,8 +41,8 @@ def time_series(call, campaign_id):
         call.actor, campaign_id, _township_filter(call))
 
 
-WEEKLY_QUERY = {"monday": "the Monday the report is due (YYYY-MM-DD), default the "
-                          "latest Monday", **TOWNSHIP_QUERY}
+WEEKLY_QUERY = {"monday": query.day("the Monday the report is due (YYYY-MM-DD), "
+                                    "default the latest Monday"), **TOWNSHIP_QUERY}
 
 
 @route("GET", "/v1/campaigns/<campaign_id>/reports/weekly", roles=READERS,
@@ -58,8 +61,8 @@ def weekly_report_xlsx(call, campaign_id):
         call.actor, campaign_id, call.arg("monday"), _township_filter(call))
 
 
-JOINT_QUERY = {"as_of": "the date the figures are reported at (YYYY-MM-DD), default "
-                        "today on the campaign clock"}
+JOINT_QUERY = {"as_of": query.day("the date the figures are reported at (YYYY-MM-DD), "
+                                  "default today on the campaign clock")}
 
 
 @route("GET", "/v1/campaigns/<campaign_id>/reports/joint", roles=READERS,

@@ -1,6 +1,6 @@
 """The roster: civil affairs imports, reviews, publishes and corrects it."""
 
-from aixin.errors import InvalidInput
+from gateway import query
 from gateway.routing import route
 from gateway.uploads import save_uploads
 from services.roster import schemas
@@ -28,12 +28,14 @@ def list_snapshots(call, campaign_id):
 
 @route("GET", f"{BASE}/snapshots/<snapshot_id>/report", roles=REPORT_READERS,
        summary="An import report with its rejected rows", tag="roster",
-       query={"offset": "first rejected row to return, from 0",
-              "limit": "rejected rows to return, at most 10000 (default 1000)"})
+       query={"offset": query.integer("first rejected row to return, from 0",
+                                     0, 10**9),
+              "limit": query.integer(
+                  "rejected rows to return, at most 10000 (default 1000)", 0, 10000)})
 def get_import_report(call, campaign_id, snapshot_id):
     return call.services.roster.get_import_report(
-        call.actor, campaign_id, snapshot_id, _count(call, "offset", 0),
-        _count(call, "limit", 1000))
+        call.actor, campaign_id, snapshot_id, call.arg("offset", 0),
+        call.arg("limit", 1000))
 
 
 @route("GET", f"{BASE}/snapshots/<snapshot_id>/report.xlsx", roles=REPORT_READERS,
@@ -65,7 +67,8 @@ def list_amendments(call, campaign_id):
 
 @route("POST", f"{BASE}/deaths", roles={"civil_affairs"}, upload=True,
        summary="Apply death registrations (ID number and date of death)",
-       tag="roster", query={"snapshot_id": "snapshot to apply to (default current)"})
+       tag="roster", query={"snapshot_id": query.text(
+           "snapshot to apply to (default current)", max_length=64)})
 def register_deaths(call, campaign_id):
     saved = _save(call)
     return call.services.roster.register_deaths(
@@ -76,18 +79,20 @@ def register_deaths(call, campaign_id):
 
 @route("GET", f"{BASE}/townships/<township_code>/beneficiaries", roles=LIST_READERS,
        summary="A township's beneficiaries, ID numbers masked", tag="roster",
-       query={"village": "only this village", "snapshot_id": "default current",
-              "original": "true: the snapshot as imported, without amendments"})
+       query={"village": query.text("only this village"),
+              "snapshot_id": query.text("default current", max_length=64),
+              "original": query.flag(
+                  "true: the snapshot as imported, without amendments")})
 def list_beneficiaries(call, campaign_id, township_code):
     call.require_township(township_code)
     return call.services.roster.list_beneficiaries(
         call.actor, campaign_id, township_code, call.arg("village"),
-        call.arg("snapshot_id"), call.arg("original", "false") == "true")
+        call.arg("snapshot_id"), call.arg("original", False))
 
 
 @route("GET", f"{BASE}/beneficiaries/<beneficiary_id>/id-number",
        roles={"civil_affairs"}, summary="One person's full ID number (audit-logged)",
-       tag="roster", query={"reason": "why the full number is needed"})
+       tag="roster", query={"reason": query.text("why the full number is needed")})
 def reveal_id_number(call, campaign_id, beneficiary_id):
     return call.services.roster.reveal_id_number(
         call.actor, campaign_id, beneficiary_id, call.arg("reason"))
@@ -95,7 +100,7 @@ def reveal_id_number(call, campaign_id, beneficiary_id):
 
 @route("GET", f"{BASE}/townships/<township_code>/notice.xlsx", roles=NOTICE_READERS,
        produces_file=True, summary="Public notice (公示) list as XLSX", tag="roster",
-       query={"village": "only this village"})
+       query={"village": query.text("only this village")})
 def notice_xlsx(call, campaign_id, township_code):
     call.require_township(township_code)
     return call.services.roster.public_notice(
@@ -104,19 +109,11 @@ def notice_xlsx(call, campaign_id, township_code):
 
 @route("GET", f"{BASE}/townships/<township_code>/notice.pdf", roles=NOTICE_READERS,
        produces_file=True, summary="Public notice (公示) list as PDF", tag="roster",
-       query={"village": "only this village"})
+       query={"village": query.text("only this village")})
 def notice_pdf(call, campaign_id, township_code):
     call.require_township(township_code)
     return call.services.roster.public_notice(
         call.actor, campaign_id, township_code, "pdf", call.arg("village"))
-
-
-def _count(call, name: str, default: int) -> int:
-    text = call.arg(name, str(default))
-    if not text.isdigit():
-        raise InvalidInput("invalid_query",
-                           f"查询参数 {name} 的值 {text!r} 无效：请填写非负整数。")
-    return int(text)
 
 
 def _save(call) -> list[dict]:

@@ -6,13 +6,14 @@ only its own position and statement.
 """
 
 from aixin.errors import NotFound
+from gateway import query
 from gateway.routing import route
 from services.settlement import schemas
 
 BASE = "/v1/campaigns/<campaign_id>/settlement"
 FINANCE = {"finance"}
 READERS = {"finance", "commerce", "leading_group"}
-FORMAT_QUERY = {"format": "xlsx (default) or pdf"}
+FORMAT_QUERY = {"format": query.file_format("xlsx")}
 
 
 @route("POST", f"{BASE}/pre-allocations", roles=FINANCE,

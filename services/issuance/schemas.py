@@ -4,8 +4,9 @@ from marshmallow import EXCLUDE, Schema, fields, validate
 
 MASKED_ID = validate.Regexp(
     r"^\d{6}\*{4,8}\d{3}[\dX]$",
-    error="must be a masked ID number such as 411103********1234, never the full one")
-PHONE = validate.Regexp(r"^[0-9+\- ]{7,20}$", error="must be a phone number")
+    error="应为打码的身份证号，例如 411103********1234，不能填写完整号码")
+PHONE = validate.Regexp(r"^[0-9+\- ]{7,20}$",
+                        error="应为 7 到 20 位的电话号码，可含 +、- 和空格")
 SERIAL = validate.Length(1, 40)
 OPERATOR = validate.Length(1, 100)
 

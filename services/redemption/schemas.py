@@ -13,12 +13,13 @@ class _Command(Schema):
 
 class CreateCampaign(_Command):
     name = fields.String(required=True, validate=validate.Length(1, 100))
-    district_code = fields.String(required=True, validate=validate.Regexp(r"^\d{6}$"))
+    district_code = fields.String(required=True, validate=validate.Regexp(
+        r"^\d{6}$", error="应为 6 位数字的区县行政区划代码，例如 411103"))
     district_name = fields.String(required=True, validate=validate.Length(1, 50))
     face_value_fen = fields.Integer(strict=True, required=True,
                                     validate=validate.Range(100, 10_000_000))
-    snapshot_month = fields.String(required=True,
-                                   validate=validate.Regexp(r"^(19|20)\d\d-(0[1-9]|1[0-2])$"))
+    snapshot_month = fields.String(required=True, validate=validate.Regexp(
+        r"^(19|20)\d\d-(0[1-9]|1[0-2])$", error="应为 YYYY-MM 格式的月份，例如 2022-12"))
     funds_due = fields.Date(required=True)
     spring_festival = fields.Date(load_default=None)
     redemption_deadline = fields.Date(required=True)
@@ -41,10 +42,11 @@ class DesignateMerchant(_Command):
     above_size = fields.Boolean(required=True)
     stores = fields.Integer(load_default=1, validate=validate.Range(1, 10_000))
     contact = fields.String(load_default=None, allow_none=True)
-    opening_hours = fields.String(load_default="08:00-22:00",
-                                  validate=validate.Regexp(r"^\d\d:\d\d-\d\d:\d\d$"))
-    township_codes = fields.List(fields.String(validate=validate.Regexp(r"^\d{12}$")),
-                                 required=True, validate=validate.Length(min=1))
+    opening_hours = fields.String(load_default="08:00-22:00", validate=validate.Regexp(
+        r"^\d\d:\d\d-\d\d:\d\d$", error="应为 HH:MM-HH:MM 格式的营业时间，例如 08:00-22:00"))
+    township_codes = fields.List(fields.String(validate=validate.Regexp(
+        r"^\d{12}$", error="应为 12 位数字的乡镇（街道）区划代码，例如 411103101000")),
+        required=True, validate=validate.Length(min=1))
     valid_from = fields.Date(required=True)
     valid_to = fields.Date(required=True)
 
@@ -67,7 +69,8 @@ class Redeem(_Command):
 class StatementUpload(_Command):
     filename = fields.String(required=True, validate=validate.Length(1, 200))
     path = fields.String(required=True)
-    sha256 = fields.String(required=True, validate=validate.Regexp(r"^[0-9a-f]{64}$"))
+    sha256 = fields.String(required=True, validate=validate.Regexp(
+        r"^[0-9a-f]{64}$", error="应为 64 位小写十六进制的 SHA-256 摘要"))
     period_from = fields.Date(required=True)
     period_to = fields.Date(required=True)
 

@@ -12,7 +12,7 @@ import math
 from sqlalchemy import func, select, update
 
 from aixin.commands import record_audit
-from aixin.errors import Conflict
+from aixin.errors import Conflict, DomainError
 from aixin.outbox import record_event
 from services.roster import current
 from services.roster import snapshots as snapshot_store
@@ -30,6 +30,9 @@ def publish(session, campaign_id: str, snapshot_id: str, batch_size: int,
                        f"活动 {campaign_id} 已发布花名册快照 {published.snapshot_id}，"
                        "每个活动只能发布一次：之后请以更正的方式修改名册。",
                        campaign_id=campaign_id, snapshot_id=published.snapshot_id)
+    listed = _listed_count(session, snapshot_id)
+    if listed == 0:
+        _reject_empty(snapshot)
     # Only a draft can be in this state: a published one was caught above.
     changed = session.execute(update(snapshots).where(
         snapshots.c.snapshot_id == snapshot.snapshot_id,
@@ -41,7 +44,6 @@ def publish(session, campaign_id: str, snapshot_id: str, batch_size: int,
                        "花名册快照正在被其他操作修改：请刷新后重试。",
                        snapshot_id=snapshot_id)
 
-    listed = _listed_count(session, snapshot_id)
     batch_count = math.ceil(listed / batch_size)
     townships: dict[str, dict] = {}
     batch: list[dict] = []
@@ -77,6 +79,20 @@ def publish(session, campaign_id: str, snapshot_id: str, batch_size: int,
     log.info("roster published campaign_id=%s snapshot_id=%s beneficiaries=%d "
              "batches=%d", campaign_id, snapshot_id, listed, batch_count)
     return completed
+
+
+def _reject_empty(snapshot) -> None:
+    """Reject a snapshot without beneficiaries. Publishing it would give nobody a
+    voucher and, since a campaign publishes only once, block the corrected roster."""
+    report = snapshot.report or {}
+    raise DomainError(
+        "roster_snapshot_empty",
+        f"花名册快照 {snapshot.snapshot_id} 中没有可发放消费券的保障对象"
+        f"（读取 {report.get('rows_read', 0)} 行，拒收 {report.get('rejected_rows', 0)}"
+        " 行），不能发布：请下载导入报告查看拒收原因，修正名册文件后重新导入，"
+        "再发布新导入的快照。",
+        snapshot_id=snapshot.snapshot_id, rows_read=report.get("rows_read", 0),
+        rejected_rows=report.get("rejected_rows", 0))
 
 
 def _listed_count(session, snapshot_id: str) -> int:

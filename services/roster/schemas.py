@@ -61,17 +61,17 @@ class Amendment(_Command):
         kind = data.get("kind")
         allowed = REASONS_BY_KIND.get(kind, ())
         if data.get("reason") not in allowed:
-            raise ValidationError(f"for {kind} use one of {', '.join(allowed)}",
-                                  "reason")
+            raise ValidationError(f"更正类型 {kind} 的原因应为以下值之一："
+                                  f"{', '.join(allowed)}", "reason")
         if kind == "add" and data.get("person") is None:
-            raise ValidationError("an addition needs the person's data", "person")
+            raise ValidationError("增补（add）须填写 person：被增补人员的信息", "person")
         if kind in ("remove", "change") and not data.get("beneficiary_id"):
-            raise ValidationError(f"a {kind} needs the beneficiary_id",
+            raise ValidationError(f"更正类型 {kind} 须填写 beneficiary_id：要更正的人员编号",
                                   "beneficiary_id")
         if kind == "change" and data["reason"] == "village_changed" \
                 and not data.get("village"):
-            raise ValidationError("a village change needs the new village", "village")
+            raise ValidationError("变更村（village_changed）须填写新的 village", "village")
         if kind == "change" and data["reason"] == "institution_changed" \
                 and not data.get("institution"):
-            raise ValidationError("an institution change needs the new institution",
+            raise ValidationError("变更供养机构（institution_changed）须填写新的 institution",
                                   "institution")

@@ -16,12 +16,10 @@ from services.settlement.documents import (DISTRICT as DISTRICT_KIND, MERCHANT,
 from services.settlement.domain.ledger import (DISTRICT, PROVINCE, Reason, account_key,
                                                merchant_account)
 
-REASON_LABELS = {
-    Reason.PRE_ALLOCATION: "省财政预拨", Reason.ALLOCATION: "分配至镇（街道）",
-    Reason.ALLOCATION_ADJUSTMENT: "花名册更正调整分配",
-    Reason.REIMBURSEMENT: "核销报销", Reason.MERCHANT_PAYMENT: "支付商超",
-    Reason.REFUND: "清算退回", Reason.TOP_UP: "清算补足", Reason.REVERSAL: "冲正",
-}
+# Reasons whose memo adds a fact: the finance officer's note, or the redemption that
+# was reimbursed. The other memos only restate the reason, so statements leave them
+# out, except a reversal's, which gives its cause.
+MEMO_REASONS = {Reason.PRE_ALLOCATION, Reason.MERCHANT_PAYMENT, Reason.REIMBURSEMENT}
 RENDERERS = {
     "xlsx": (render_statement_xlsx,
              "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
@@ -76,7 +74,7 @@ def _render(session, campaign_id, kind, account_name, account, figures, file_for
     names = _account_names(session, campaign_id, campaign.district_name)
     entries = [StatementEntry(
         occurred_at=line.transfer.occurred_at,
-        summary=_summary(line.transfer),
+        summary=describe_transfer(line.transfer, names),
         counterparty=names(line.transfer.debit if line.change_fen > 0
                            else line.transfer.credit),
         amount_fen=line.change_fen, transfer_id=line.transfer.transfer_id)
@@ -91,9 +89,33 @@ def _render(session, campaign_id, kind, account_name, account, figures, file_for
             "content_b64": base64.b64encode(render(statement)).decode("ascii")}
 
 
-def _summary(transfer) -> str:
-    label = REASON_LABELS[transfer.reason]
-    return f"{label}：{transfer.memo}" if transfer.memo else label
+def describe_transfer(transfer, name) -> str:
+    """Describe a transfer (摘要) by its reason and the accounts it moves money between.
+
+    ``name`` maps an account to the name shown on statements.
+    """
+    payer, payee = name(transfer.debit), name(transfer.credit)
+    reason = transfer.reason
+    if reason is Reason.PRE_ALLOCATION:
+        text = f"{payer}预拨资金"
+    elif reason is Reason.ALLOCATION:
+        text = f"按花名册人数分配给{payee}"
+    elif reason is Reason.ALLOCATION_ADJUSTMENT:
+        text = (f"花名册更正，调增{payee}的分配" if transfer.credit.startswith("township:")
+                else f"花名册更正，调减{payer}的分配")
+    elif reason is Reason.REIMBURSEMENT:
+        text = f"{payer}向{payee}报销核销款"
+    elif reason is Reason.MERCHANT_PAYMENT:
+        text = (f"{payee}退回多付的报销款" if transfer.debit.startswith("merchant_paid:")
+                else f"向{payer}支付报销款")
+    elif reason is Reason.REFUND:
+        text = f"{payer}清算退回{payee}"
+    elif reason is Reason.TOP_UP:
+        text = f"{payer}清算补足{payee}"
+    else:
+        return transfer.memo.strip() or f"冲正转账 {transfer.reverses}"
+    memo = transfer.memo.strip() if reason in MEMO_REASONS else ""
+    return f"{text}：{memo}" if memo else text
 
 
 def _account_names(session, campaign_id, district_name):

@@ -25,9 +25,8 @@ from services.redemption.models import redemptions, vouchers
 from tests.faults.harness import free_port
 from tests.faults.private_postgres import PrivatePostgres
 from tests.faults.service_processes import ADMIN_TOKEN, MAC_KEY, Rig, wait_until
-from tests.integration.redemption.conftest import (CAMPAIGN, CAMPAIGN_ID, ISSUED_AT,
-                                                   MERCHANT, SHOPPING_AT, TOWNSHIP,
-                                                   basket)
+from tests.integration.redemption.redemption_setup import (
+    CAMPAIGN, CAMPAIGN_ID, ISSUED_AT, MERCHANT, SHOPPING_AT, TOWNSHIP, basket)
 
 REDEMPTION_RACERS = 50
 

@@ -1,5 +1,6 @@
 """The gateway authenticates, authorises, validates and forwards to the services."""
 
+import logging
 import socket
 
 import pytest
@@ -74,6 +75,47 @@ class TestGateway:
         assert response.status_code == 400
         assert response.json()["error"] == "invalid_request"
         assert "face_value_fen" in response.json()["message"]
+        assert "'300元'" in response.json()["message"]
+        assert "应为整数" in response.json()["message"]
+        assert "Not a valid" not in response.json()["message"]
+        [field] = response.json()["details"]["fields"]
+        assert field["field"] == "face_value_fen"
+
+    def test_invalid_query_is_rejected(self, gateway, caplog):
+        caplog.set_level(logging.INFO, logger="gateway.service")
+        commerce = token_for(gateway, "commerce")
+        created = requests.post(f"{gateway}/v1/campaigns", json=CAMPAIGN,
+                                headers=commerce, timeout=10)
+        assert created.status_code == 201, created.text
+        redemptions = f"{gateway}/v1/campaigns/{created.json()['campaign_id']}/redemptions"
+        cases = [
+            ({"audit_state": "done"}, "audit_state", "'done'"),
+            ({"date_from": "2023-1-5"}, "date_from", "'2023-1-5'"),
+            ({"merchant": "x"}, "merchant", "'x'"),
+        ]
+        for params, parameter, value in cases:
+            response = requests.get(redemptions, params=params, headers=commerce,
+                                    timeout=10)
+            assert response.status_code == 400, response.text
+            body = response.json()
+            assert body["error"] == "invalid_query"
+            assert f"查询参数 {parameter}" in body["message"]
+            assert value in body["message"]
+            assert body["details"]["fields"][0]["field"] == parameter
+        inbox = requests.get(f"{gateway}/v1/inbox", params={"limit": "ten"},
+                             headers=commerce, timeout=10)
+        assert inbox.status_code == 400
+        assert "查询参数 limit 的值 'ten' 无效" in inbox.json()["message"]
+        [logged] = [record for record in caplog.records
+                    if "code=invalid_query" in record.getMessage()
+                    and "/v1/inbox" in record.getMessage()]
+        assert logged.levelno == logging.INFO
+        assert logged.exc_info is None
+        listed = requests.get(redemptions, params={"audit_state": "approved",
+                                                   "date_from": "2023-01-05"},
+                              headers=commerce, timeout=10)
+        assert listed.status_code == 200, listed.text
+        assert listed.json() == []
 
     def test_revoked_token_stops_at_once(self, gateway):
         admin = {"Authorization": f"Bearer {ADMIN_TOKEN}"}

@@ -14,10 +14,10 @@ from sqlalchemy import select
 
 from aixin.clock import CAMPAIGN_TZ
 from aixin.vouchers import check_code, make_serial
-from conftest import (CAMPAIGN_ID, ISSUED_AT, MAC_KEY, MERCHANT, TOWNSHIP, basket,
-                      wait_for)
 from services.redemption.domain.uscc import make_uscc
 from services.redemption.models import roster_removals
+from tests.integration.redemption.redemption_setup import (
+    CAMPAIGN_ID, ISSUED_AT, MAC_KEY, MERCHANT, TOWNSHIP, basket, wait_for)
 
 CAMPAIGN_OVERRIDES = {"cashout_thresholds": {"merchant_volume_max_per_store": 10}}
 DAY = datetime(2023, 1, 20, tzinfo=CAMPAIGN_TZ)

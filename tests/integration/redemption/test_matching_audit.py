@@ -2,6 +2,7 @@
 
 import io
 import json
+import zipfile
 
 import requests
 from openpyxl import Workbook
@@ -9,7 +10,8 @@ from sqlalchemy import select
 
 from aixin.plumbing import outbox
 from aixin.vouchers import make_serial
-from conftest import CAMPAIGN_ID, ISSUED_AT, MERCHANT, SHOPPING_AT, TOWNSHIP, wait_for
+from tests.integration.redemption.redemption_setup import (
+    CAMPAIGN_ID, ISSUED_AT, MERCHANT, SHOPPING_AT, TOWNSHIP, wait_for)
 
 HEADER = "serial,till_transaction_id,time,total_fen,items\n"
 
@@ -134,6 +136,55 @@ class TestMatchingAndAudit:
                           (HEADER + csv_row("1", "T1", 1)).encode())
 
         assert response.status_code == 404
+
+
+def zip_bomb() -> bytes:
+    """An XLSX-named zip whose 4 MB sheet of zeros compresses about 1000:1."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/worksheets/sheet1.xml", b"0" * (4 * 1024 * 1024))
+    return buffer.getvalue()
+
+
+class TestRejectedUploads:
+    def test_rejected_exports_leave_no_file(self, campaign, tmp_path):
+        merchant = campaign.headers["merchant"]
+        folder = tmp_path / "uploads"
+        valid = (HEADER + csv_row(make_serial(1, TOWNSHIP, 51), "T1", 100)).encode()
+        statements = (f"{campaign.base}/v1/campaigns/{CAMPAIGN_ID}/merchants/"
+                      f"{MERCHANT}/statements")
+        period = {"period_from": "2023-01-20", "period_to": "2023-01-20"}
+        gbk = "券号,交易号,交易时间,金额（分）\n".encode("gbk")
+        cases = {
+            "xlsx_compression_suspicious": lambda: upload(
+                campaign, merchant, zip_bomb(), filename="till.xlsx"),
+            "invalid_statement_file": lambda: upload(
+                campaign, merchant, gbk, filename="gbk.csv"),
+            "invalid_request": lambda: upload(
+                campaign, merchant, valid, period=("", "2023-01-20")),
+            "invalid_period": lambda: upload(
+                campaign, merchant, valid, period=("2023-01-21", "2023-01-20")),
+            "unsupported_file_type": lambda: requests.post(statements, files=[
+                ("files", ("till.csv", valid)), ("files", ("notes.txt", b"x"))],
+                data=period, headers=merchant, timeout=30),
+            "one_file_expected": lambda: requests.post(statements, files=[
+                ("files", ("a.csv", valid)), ("files", ("b.csv", valid + b"\n"))],
+                data=period, headers=merchant, timeout=30),
+        }
+        for code, send in cases.items():
+            response = send()
+            assert response.status_code in (400, 409, 422), response.text
+            assert response.json()["error"] == code, response.text
+            assert list(folder.iterdir()) == [], code
+
+        accepted = upload(campaign, merchant, valid)
+        assert accepted.status_code == 201, accepted.text
+        [kept] = folder.iterdir()
+        assert kept.name == f"{accepted.json()['sha256']}.csv"
+        # The same content rejected later must not take the accepted file with it.
+        again = upload(campaign, merchant, valid, period=("2023-01-21", "2023-01-20"))
+        assert again.status_code != 201
+        assert list(folder.iterdir()) == [kept]
 
 
 class TestCashoutFlags:

@@ -10,8 +10,9 @@ from sqlalchemy import select
 from aixin.clock import CAMPAIGN_TZ
 from aixin.vouchers import make_serial
 from aixin.plumbing import outbox
-from conftest import CAMPAIGN_ID, MERCHANT, OTHER_TOWNSHIP, TOWNSHIP, basket
 from services.redemption.models import redemptions
+from tests.integration.redemption.redemption_setup import (
+    CAMPAIGN_ID, MERCHANT, OTHER_TOWNSHIP, TOWNSHIP, basket)
 
 RACERS = 50
 

@@ -38,7 +38,7 @@ class TestCsvEncoding:
         assert row.get(NAME) == "欧阳·娜"
         assert row.get(TOWNSHIP) == "商桥镇"
 
-    def test_gb18030_is_chosen_when_the_start_is_not_utf8(self, tmp_path):
+    def test_non_utf8_file_reads_as_gb18030(self, tmp_path):
         path = write_csv(tmp_path / "r.csv", [TITLE, HEADER, person(1)], "gb18030")
         assert not path.read_bytes().startswith(codecs.BOM_UTF8)
         assert [row.get(NAME) for row in read_roster(path)] == ["张三"]
@@ -56,7 +56,7 @@ class TestCsvEncoding:
 
 
 class TestHeaderRow:
-    def test_title_rows_are_skipped_and_row_numbers_count_them(self, tmp_path):
+    def test_title_rows_keep_row_numbers(self, tmp_path):
         rows = [TITLE, ["制表单位：区民政局"], HEADER, person(1), person(2)]
         path = write_csv(tmp_path / "r.csv", rows)
         assert [row.row for row in read_roster(path)] == [4, 5]
@@ -77,13 +77,13 @@ class TestHeaderRow:
         assert row.layout.header(ID_NUMBER) == id_header.strip()
         assert row.layout.header(TOWNSHIP) == township_header
 
-    def test_a_file_without_a_header_row_is_refused(self, tmp_path):
+    def test_missing_header_row_is_rejected(self, tmp_path):
         path = write_csv(tmp_path / "r.csv", [["a", "b"], ["1", "2"]])
         with pytest.raises(RosterFileError) as raised:
             list(read_roster(path))
         assert raised.value.code == "roster_header_not_found"
 
-    def test_a_file_without_a_township_column_is_refused(self, tmp_path):
+    def test_missing_township_column_is_rejected(self, tmp_path):
         path = write_csv(tmp_path / "r.csv", [["姓名", "身份证号码", "保障类别"]])
         with pytest.raises(RosterFileError) as raised:
             list(read_roster(path))
@@ -92,7 +92,7 @@ class TestHeaderRow:
 
 
 class TestRowsSkipped:
-    def test_blank_rows_totals_and_repeated_headers_are_no_data(self, tmp_path):
+    def test_non_data_rows_are_skipped(self, tmp_path):
         rows = [
             TITLE,
             HEADER,
@@ -153,7 +153,7 @@ class TestXlsx:
         }
         assert CATEGORY not in row.values
 
-    def test_a_wrong_declared_sheet_size_does_not_drop_rows(self, tmp_path):
+    def test_wrong_sheet_dimension_keeps_rows(self, tmp_path):
         rows = [self.HEADER] + [
             [n, "王五", make_id("19400101", n), "分散供养", None, "商桥镇", "村"]
             for n in range(1, 6)
@@ -162,7 +162,7 @@ class TestXlsx:
         _declare_dimension(path, "A1:G3")  # as some exporters write it
         assert [row.row for row in read_roster(path)] == [2, 3, 4, 5, 6]
 
-    def test_a_number_cell_reaches_the_importer_as_a_number(self, tmp_path):
+    def test_number_cell_stays_a_number(self, tmp_path):
         rows = [
             self.HEADER,
             [1, "王五", 4.11103e17, "分散供养", None, "商桥镇", "袁湾村"],
@@ -181,13 +181,13 @@ class TestXlsx:
         )
         assert [row.get(NAME) for row in read_roster(path)] == ["王五"]
 
-    def test_a_workbook_without_any_roster_sheet_is_refused(self, tmp_path):
+    def test_workbook_without_roster_is_rejected(self, tmp_path):
         path = write_xlsx(tmp_path / "t.xlsx", [["说明"], ["无"]])
         with pytest.raises(RosterFileError) as raised:
             list(read_roster(path))
         assert raised.value.code == "roster_header_not_found"
 
-    def test_an_old_xls_file_is_refused_with_advice(self, tmp_path):
+    def test_old_xls_file_is_rejected(self, tmp_path):
         path = tmp_path / "old.xls"
         path.write_bytes(b"\xd0\xcf\x11\xe0" + b"\0" * 60)
         with pytest.raises(RosterFileError) as raised:
