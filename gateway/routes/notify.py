@@ -16,7 +16,7 @@ def read_inbox(call):
 
 
 @route("GET", "/v1/reminders/deliveries", roles={"admin", "commerce"}, tag="notify",
-       query={"status": "pending, sending, sent or failed",
+       query={"status": "pending, sending, sent, failed or skipped",
               "limit": "1-500, default 100", "offset": "rows to skip, default 0"},
        summary="The delivery log of every reminder")
 def list_deliveries(call):
