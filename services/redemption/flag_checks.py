@@ -5,18 +5,26 @@ redemption it names. The redemption service's timer checks each campaign: when t
 rows that the rules read are unchanged since the last check it stops there, and
 otherwise it runs the rules and, if the open flags differ from those last announced,
 records a ``cashout_flags_changed`` event with the whole list and the next version.
+An audit announces the flags it closes at once, in its own transaction
+(``close_audited``).
 
-The rules run in a reading session and the result is stored in a short transaction
-whose conditional update on the version lets only one of several instances announce
-a version; the redemption hot path is not touched.
+The redemption hot path is not touched, and does not wait for the check: the rows are
+read in a short reading session, the rules run in a native thread (``eventlet.tpool``)
+so that they never hold up the eventlet hub, and the result is stored in a short
+transaction whose conditional update on the version lets only one of several
+instances announce a version. ``Pacing`` runs the rules once a campaign's rows have
+stopped changing for one tick, or after ``MAX_WAIT_S`` under continuous load.
 """
 
 import hashlib
 import json
 import logging
+import time
 
-from sqlalchemy import exc as sa_exc
+from eventlet import tpool
+from nameko.extensions import DependencyProvider
 from sqlalchemy import case, func, insert, select, update
+from sqlalchemy import exc as sa_exc
 
 from aixin.outbox import record_event
 from services.redemption import flags
@@ -27,17 +35,61 @@ log = logging.getLogger(__name__)
 
 # The fingerprint of "no open flags": a campaign that never had any announces nothing.
 NO_FLAGS = hashlib.sha256(b"[]").hexdigest()
+# Seconds a campaign whose rows keep changing waits at most for its check.
+MAX_WAIT_S = 30
 
 
-def check_all(database, now) -> int:
-    """Check every campaign; return how many ``cashout_flags_changed`` were recorded."""
+class Pacing:
+    """Decides when a changed campaign is checked, in wall-clock seconds.
+
+    A change waits one tick: if the rows are the same at the next tick the rules run,
+    so a burst of redemptions costs one check after it. Under continuous changes the
+    rules run every ``MAX_WAIT_S`` seconds.
+    """
+
+    def __init__(self, max_wait_s: float = MAX_WAIT_S, clock=time.monotonic):
+        self.max_wait_s = max_wait_s
+        self.clock = clock
+        self.waiting: dict[str, tuple[str, float]] = {}  # campaign -> (marker, since)
+
+    def ready(self, campaign_id: str, marker: str) -> bool:
+        now = self.clock()
+        seen = self.waiting.get(campaign_id)
+        if seen is None:
+            self.waiting[campaign_id] = (marker, now)
+            return False
+        if seen[0] == marker:
+            return True
+        self.waiting[campaign_id] = (marker, seen[1])
+        return now - seen[1] >= self.max_wait_s
+
+    def checked(self, campaign_id: str) -> None:
+        self.waiting.pop(campaign_id, None)
+
+
+class FlagCheckPacing(DependencyProvider):
+    """Gives the service container its own ``Pacing``."""
+
+    def setup(self):
+        self.pacing = Pacing()
+
+    def get_dependency(self, worker_ctx):
+        return self.pacing
+
+
+def check_all(database, now, pacing: Pacing | None = None) -> int:
+    """Check every campaign; return how many ``cashout_flags_changed`` were recorded.
+
+    Without ``pacing`` every changed campaign is checked at once.
+    """
     with database.reading() as session:
         campaign_ids = session.execute(select(campaigns.c.campaign_id)).scalars().all()
-    return sum(check_campaign(database, campaign_id, now)
+    return sum(check_campaign(database, campaign_id, now, pacing)
                for campaign_id in campaign_ids)
 
 
-def check_campaign(database, campaign_id: str, now) -> bool:
+def check_campaign(database, campaign_id: str, now,
+                   pacing: Pacing | None = None) -> bool:
     """Announce the campaign's open flags if they changed; return True if announced."""
     with database.reading() as session:
         marker = _marker(session, campaign_id)
@@ -45,7 +97,14 @@ def check_campaign(database, campaign_id: str, now) -> bool:
             flag_checks.c.campaign_id == campaign_id)).first()
         if last is not None and last.marker == marker:
             return False
-        open_flags = _open_flags(session, campaign_id)
+        if pacing is not None and not pacing.ready(campaign_id, marker):
+            return False
+        inputs = flags.load_inputs(session, campaign_id)
+        states = _redemption_states(session, campaign_id)
+    if pacing is not None:
+        pacing.checked(campaign_id)
+    # The rules are pure Python over rows already read: a native thread runs them.
+    open_flags = _open_flags(tpool.execute(flags.evaluate, inputs), states)
     fingerprint = _fingerprint(open_flags)
     try:
         with database.transaction() as session:
@@ -63,7 +122,7 @@ def _first_check(session, campaign_id, marker, fingerprint, open_flags, now) -> 
     changed = fingerprint != NO_FLAGS
     session.execute(insert(flag_checks).values(
         campaign_id=campaign_id, version=1 if changed else 0, marker=marker,
-        fingerprint=fingerprint, open_flags=len(open_flags), checked_at=now))
+        fingerprint=fingerprint, open_flags=open_flags, checked_at=now))
     if changed:
         _announce(session, campaign_id, 1, open_flags, now)
     return changed
@@ -76,10 +135,42 @@ def _next_check(session, last, marker, fingerprint, open_flags, now) -> bool:
         flag_checks.c.campaign_id == last.campaign_id,
         flag_checks.c.version == last.version)
         .values(version=version, marker=marker, fingerprint=fingerprint,
-                open_flags=len(open_flags), checked_at=now))
+                open_flags=open_flags, checked_at=now))
     if stored.rowcount != 1 or not changed:
         return False
     _announce(session, last.campaign_id, version, open_flags, now)
+    return True
+
+
+def close_audited(session, campaign_id: str, now) -> bool:
+    """Announce, in the audit's transaction, the open flags less those it decided.
+
+    An audit changes no flag, it only closes them, so the last announced list minus
+    the flags with no redemption still pending is the new list; the rules need not
+    run. The timer's next check finds the same list and announces nothing.
+    """
+    last = session.execute(select(flag_checks).where(
+        flag_checks.c.campaign_id == campaign_id)).first()
+    if last is None or not last.open_flags:
+        return False
+    named = {item["redemption_id"] for flag in last.open_flags
+             for item in flag["redemptions"]}
+    pending = set(session.execute(select(redemptions.c.redemption_id).where(
+        redemptions.c.redemption_id.in_(sorted(named)),
+        redemptions.c.audit_state == "pending")).scalars())
+    still_open = [flag for flag in last.open_flags
+                  if any(item["redemption_id"] in pending
+                         for item in flag["redemptions"])]
+    if len(still_open) == len(last.open_flags):
+        return False
+    stored = session.execute(update(flag_checks).where(
+        flag_checks.c.campaign_id == campaign_id,
+        flag_checks.c.version == last.version)
+        .values(version=last.version + 1, fingerprint=_fingerprint(still_open),
+                open_flags=still_open, checked_at=now))
+    if stored.rowcount != 1:
+        return False  # a check in progress announces it; the next one corrects it
+    _announce(session, campaign_id, last.version + 1, still_open, now)
     return True
 
 
@@ -107,14 +198,16 @@ def _marker(session, campaign_id: str) -> str:
     return json.dumps([*redeemed, removals, *designated], default=str)
 
 
-def _open_flags(session, campaign_id: str) -> list[dict]:
-    """Return the flags with a redemption that awaits the audit, in a fixed order."""
-    report = flags.cashout_flags(session, campaign_id)
-    rows = {row.redemption_id: row for row in session.execute(
+def _redemption_states(session, campaign_id: str) -> dict:
+    return {row.redemption_id: row for row in session.execute(
         select(redemptions.c.redemption_id, redemptions.c.serial,
                redemptions.c.merchant_code, redemptions.c.township_code,
                redemptions.c.audit_state)
         .where(redemptions.c.campaign_id == campaign_id))}
+
+
+def _open_flags(report: dict, rows: dict) -> list[dict]:
+    """Return the flags with a redemption that awaits the audit, in a fixed order."""
     open_flags = []
     for flag in report["flags"]:
         ids = sorted(flag["redemption_ids"])

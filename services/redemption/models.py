@@ -138,6 +138,6 @@ flag_checks = Table(
     Column("version", Integer, nullable=False),
     Column("marker", String(200), nullable=False),
     Column("fingerprint", String(64), nullable=False),
-    Column("open_flags", Integer, nullable=False),
+    Column("open_flags", JSON, nullable=False),
     Column("checked_at", DateTime(timezone=True), nullable=False),
 )

@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 
 MAX_IDEMPOTENCY_KEY_LENGTH = 80
 # Seconds between checks of the open cash-out flags (see flag_checks).
-FLAG_CHECK_INTERVAL_S = 10
+FLAG_CHECK_INTERVAL_S = 5
 # Schemas hold no state between loads, so the busiest one is built once.
 REDEEM_SCHEMA = schemas.Redeem()
 
@@ -49,6 +49,7 @@ class RedemptionService(nameko_kit.HealthCheck):
     clock = CampaignClock()
     voucher_key = VoucherKey()
     fixed_rows = FixedRowsCache()
+    flag_pacing = flag_checks.FlagCheckPacing()
 
     @rpc(expected_exceptions=DomainError)
     def create_campaign(self, actor: dict, payload: dict, idempotency_key: str):
@@ -189,7 +190,7 @@ class RedemptionService(nameko_kit.HealthCheck):
     @timer(interval=FLAG_CHECK_INTERVAL_S)
     def check_cashout_flags_on_timer(self):
         try:
-            flag_checks.check_all(self.db, self.clock.now())
+            flag_checks.check_all(self.db, self.clock.now(), self.flag_pacing)
         except ClockNotSet:
             return  # a simulation that has not set its clock yet
         except Exception:  # noqa: BLE001 - the next tick tries again

@@ -13,7 +13,8 @@ from nameko.standalone.rpc import ServiceRpcProxy
 from aixin.db import Database
 from services.notify.attachments import ReportAttachments
 from services.notify.channels import InboxChannel, Recipients
-from services.notify.email_channel import ATTACHMENT_ATTEMPTS, EmailChannel, SmtpSettings
+from services.notify.email_channel import (ATTACHMENT_ATTEMPTS, EmailChannel,
+                                          SmtpSettings)
 from services.notify.figures import ReportingClient
 from services.notify.sender import claim_due, deliver_pending
 from tests.integration.notify_channels.channel_system import (SmtpSink,
@@ -200,7 +201,8 @@ def by_hand(campaign):
             settings, ReportAttachments(ReportingClient(outage, timeout=0.5)))}
         campaign["clock"].set(at(1, 16, 9))
         outage.down = False
-        claim_due(database, ReportingClient(outage), recipients, campaign["clock"].now())
+        claim_due(database, ReportingClient(outage), recipients,
+                  campaign["clock"].now())
         outage.down = True
         yield {**campaign, "database": database, "outage": outage,
                "deliver": lambda: deliver_pending(database, channels, recipients,

@@ -239,6 +239,11 @@ def announced(campaign) -> list[dict]:
     and return the data of every ``cashout_flags_changed`` event, oldest first."""
     with ServiceRpcProxy("redemption", {"AMQP_URI": campaign.amqp_uri}) as proxy:
         proxy.check_cashout_flags()
+    return recorded(campaign)
+
+
+def recorded(campaign) -> list[dict]:
+    """Return the data of every ``cashout_flags_changed`` event, oldest first."""
     with campaign.database.reading() as session:
         bodies = session.execute(select(outbox.c.body).where(
             outbox.c.event_type == "cashout_flags_changed")
@@ -271,10 +276,12 @@ class TestOpenFlagsAnnounced:
             json={"period_from": "2023-01-20", "period_to": "2023-01-20",
                   "rejections": []}, headers=campaign.headers["commerce"], timeout=10)
         assert audit.status_code == 201, audit.text
-        _, closed = announced(campaign)
+        # The audit announces the flags it closed itself, in its own transaction.
+        _, closed = recorded(campaign)
         assert (closed["version"], closed["open_flags"]) == (2, [])
         # The rule still finds the case; the audit has decided it, so it is closed.
         assert [flag["rule"] for flag in flags_of(campaign)] == ["village_burst"]
+        assert len(announced(campaign)) == 2  # the next check agrees
 
     def test_nothing_announced_without_flags(self, campaign):
         ordinary = issue_apart(campaign, 801, 3)

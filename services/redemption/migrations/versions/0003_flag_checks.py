@@ -19,7 +19,7 @@ def upgrade() -> None:
         sa.Column("version", sa.Integer, nullable=False),
         sa.Column("marker", sa.String(200), nullable=False),
         sa.Column("fingerprint", sa.String(64), nullable=False),
-        sa.Column("open_flags", sa.Integer, nullable=False),
+        sa.Column("open_flags", sa.JSON, nullable=False),
         sa.Column("checked_at", sa.DateTime(timezone=True), nullable=False),
     )
 
