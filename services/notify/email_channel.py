@@ -134,8 +134,9 @@ class EmailChannel:
         except DeliveryFailed as error:
             if delivery.attempts + 1 < ATTACHMENT_ATTEMPTS:
                 raise
-            log.error("email sent without its attachment delivery_id=%s attempt=%s "
-                      "error=%s", delivery.delivery_id, delivery.attempts + 1, error)
+            log.error("sending the email without its attachment delivery_id=%s "
+                      "attempt=%s error=%s", delivery.delivery_id, delivery.attempts + 1,
+                      error)
             return [], MISSING_NOTE
         names = "、".join(file.filename for file in files)
         return files, ATTACHED_NOTE.format(names=names) if files else ""
