@@ -157,6 +157,31 @@ class RedemptionsAudited(_Data):
     rejected = fields.List(fields.Nested(AuditedRedemption), required=True)
 
 
+class FlaggedRedemption(Schema):
+    redemption_id = fields.String(required=True)
+    serial = fields.String(required=True)
+    township_code = fields.String(required=True, validate=TOWNSHIP_CODE)
+
+
+class OpenFlag(Schema):
+    flag_id = fields.String(required=True)
+    rule = fields.String(required=True)
+    label = fields.String(required=True)
+    explanation = fields.String(required=True)
+    merchant_code = fields.String(required=True)
+    redemptions = fields.List(fields.Nested(FlaggedRedemption), required=True)
+
+
+class CashoutFlagsChanged(_Data):
+    """Every cash-out flag of the campaign still open: raised and not yet resolved,
+    because a redemption it names awaits the audit. The highest ``version`` is the
+    current list, whatever order the events arrive in."""
+
+    version = fields.Integer(strict=True, required=True, validate=validate.Range(1))
+    checked_at = fields.AwareDateTime(required=True)
+    open_flags = fields.List(fields.Nested(OpenFlag), required=True)
+
+
 class FundsReceived(_Data):
     amount_fen = _money()
     expected_fen = _money()
@@ -226,6 +251,8 @@ CATALOGUE: dict[str, EventSpec] = {
         "issuance", "settlement", "reporting")),
     "redemptions_audited": EventSpec("redemption", RedemptionsAudited, (
         "settlement", "reporting")),
+    "cashout_flags_changed": EventSpec("redemption", CashoutFlagsChanged,
+                                       ("reporting",)),
     "funds_received": EventSpec("settlement", FundsReceived, ("reporting",)),
     "funds_allocated": EventSpec("settlement", FundsAllocated, ("issuance", "reporting")),
     "merchant_paid": EventSpec("settlement", MerchantPaid, ("reporting",)),

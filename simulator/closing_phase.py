@@ -2,6 +2,7 @@
 
 import csv
 import logging
+import time
 from datetime import timedelta
 
 from simulator import cashout_cases
@@ -10,6 +11,9 @@ from simulator.dates import at
 log = logging.getLogger(__name__)
 
 TILL_COLUMNS = ["serial", "till_transaction_id", "time", "total_fen", "items"]
+# Seconds to wait for reporting to learn of the open cash-out flags (the redemption
+# service announces them a few seconds after the redemptions stop).
+FLAGS_REPORTED_WAIT_S = 90
 
 
 def upload_till_exports(world, dates) -> None:
@@ -42,6 +46,7 @@ def audit_redemptions(world, dates) -> None:
     world.set_clock(at(dates.redemption_deadline + timedelta(days=2), 10))
     flags = commerce.get(f"{world.campaign_path}/cashout-flags")
     world.cashout_flags = flags
+    world.reported_open_flags = wait_for_reported_flags(world, len(flags["flags"]))
     for merchant in world.merchants.values():
         if not world.till_records.get(merchant.code):
             continue  # nothing redeemed there: nothing to audit
@@ -52,6 +57,21 @@ def audit_redemptions(world, dates) -> None:
             "period_to": dates.redemption_deadline.isoformat(),
             "rejections": cashout_cases.audit_rejections(own_flags)})
     world.settle()
+
+
+def wait_for_reported_flags(world, expected: int) -> int:
+    """Wait until reporting counts ``expected`` open flags; return what it counts.
+
+    Before the audit every flag is open, so the read model must show them all.
+    """
+    commerce = world.bureaus["commerce"]
+    deadline = time.monotonic() + FLAGS_REPORTED_WAIT_S
+    while True:
+        counted = commerce.get(f"{world.campaign_path}/summary")["totals"]["open_flags"]
+        if counted == expected or time.monotonic() > deadline:
+            log.info("reporting shows %s open cash-out flags of %s", counted, expected)
+            return counted
+        time.sleep(1)
 
 
 def joint_report(world, dates) -> None:

@@ -36,6 +36,7 @@ def collect_summary(world) -> dict:
                    "transfers": balances["transfers"]},
         "reminders_sent": world.reminders_sent,
         "cashout_flags": len(getattr(world, "cashout_flags", {}).get("flags", [])),
+        "open_flags_reported_before_audit": getattr(world, "reported_open_flags", None),
         "cashout": cashout_cases.summary_figures(world),
     }
 
@@ -85,9 +86,14 @@ def _township_failures(world, code: str, township: dict) -> list[str]:
 
 def _cashout_failures(world) -> list[str]:
     """Every planted case is flagged by its rule, no ordinary redemption is flagged,
-    and the audit approved no flagged redemption."""
+    reporting knew every flag as open before the audit, and the audit approved no
+    flagged redemption."""
     flags = getattr(world, "cashout_flags", {}).get("flags", [])
     failures = []
+    reported = getattr(world, "reported_open_flags", None)
+    if reported is not None and reported != len(flags):
+        failures.append(f"reporting showed {reported} open cash-out flags before the "
+                        f"audit, but redemption raised {len(flags)}")
     planted_ids = set()
     for case in world.cashout_cases + world.cashout_refused:
         label = f"planted {case.rule} case at {case.merchant.code} on {case.day}"

@@ -120,7 +120,15 @@ function renderTotals(totals) {
     figure("核销率", percent(totals.redeemed_count, totals.handed_out), "redemption_rate"),
     figure("未核销（张）", String(totals.unredeemed), "unredeemed"),
     figure("已拨付（元）", formatYuan(totals.allocated_fen), "allocated_fen"),
+    flagFigure(totals.open_flags),
   );
+}
+
+// Open cash-out flags (raised, not yet resolved by the audit), from the read model.
+function flagFigure(count) {
+  const row = figure("未关闭标记", String(count || 0), "open_flags");
+  if (count > 0) row.classList.add("flagged");
+  return row;
 }
 
 // One labelled progress bar: "done of whole", its percentage and the deadline's days.
@@ -173,6 +181,7 @@ function renderTownships(rows, config, today) {
       "redeemed_count", "handed_out", redeemDue,
       redemptionDays < 0 && row.unredeemed > 0));
     card.append(figure("核销金额（元）", formatYuan(row.redeemed_fen), "redeemed_fen"));
+    card.append(flagFigure(row.open_flags));
     return card;
   });
   $("townships").replaceChildren(...cards);

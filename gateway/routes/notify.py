@@ -18,8 +18,8 @@ def read_inbox(call):
 
 
 @route("GET", "/v1/reminders/deliveries", roles={"admin", "commerce"}, tag="notify",
-       query={"status": query.choice("pending, sending, sent or failed",
-                                     ("pending", "sending", "sent", "failed")),
+       query={"status": query.choice("pending, sending, sent, failed or skipped",
+                                     ("pending", "sending", "sent", "failed", "skipped")),
               **PAGE},
        summary="The delivery log of every reminder")
 def list_deliveries(call):

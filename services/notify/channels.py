@@ -57,8 +57,12 @@ class InboxChannel:
             raise DeliveryFailed(f"inbox write failed: {error}") from error
 
 
-def build_channels(database, config: dict | None = None) -> dict:
-    """Return the channels that the configuration and the environment enable."""
+def build_channels(database, config: dict | None = None, attachments=None) -> dict:
+    """Return the channels that the configuration and the environment enable.
+
+    ``attachments`` (``services.notify.attachments.ReportAttachments``) supplies the
+    documents that emails carry.
+    """
     # Imported here because both modules import DeliveryFailed from this one.
     from services.notify.email_channel import EmailChannel, SmtpSettings
     from services.notify.webhook import WebhookChannel, secret_from_environment
@@ -67,7 +71,7 @@ def build_channels(database, config: dict | None = None) -> dict:
     channels = {"inbox": InboxChannel(database)}
     smtp = SmtpSettings.from_config(config)
     if smtp is not None:
-        channels["email"] = EmailChannel(smtp)
+        channels["email"] = EmailChannel(smtp, attachments)
     secret = secret_from_environment()
     if secret is not None:
         channels["webhook"] = WebhookChannel(

@@ -7,6 +7,11 @@ the ``NOTIFY_SMTP_PASSWORD`` environment variable only and is never logged.
 The ``Message-ID`` is derived from the delivery id, so a receiver can drop the copy
 that a retry sends when the server accepted a message but the connection broke before
 its reply arrived. SMTP offers no stronger guarantee than that.
+
+A weekly-report reminder attaches the report XLSX, fetched from reporting when the
+email is sent (``services/notify/attachments.py``). While it cannot be fetched the
+delivery fails and is retried; from attempt ``ATTACHMENT_ATTEMPTS`` on the email goes
+without it, saying so, so that an outage of reporting never loses the reminder.
 """
 
 import logging
@@ -23,6 +28,10 @@ log = logging.getLogger(__name__)
 
 PASSWORD_VARIABLE = "NOTIFY_SMTP_PASSWORD"
 MESSAGE_ID_DOMAIN = "aixin.notify"
+# Below services.notify.sender.MAX_ATTEMPTS (8), so that a few attempts remain.
+ATTACHMENT_ATTEMPTS = 5
+ATTACHED_NOTE = "\n\n附件：{names}"
+MISSING_NOTE = "\n\n附件暂未能生成，请通过上面的下载路径获取周报表格。"
 
 
 @dataclass(frozen=True)
@@ -63,7 +72,8 @@ def _flag(value) -> bool:
     return str(value or "").strip().lower() in ("1", "true", "yes", "on")
 
 
-def build_message(delivery, sender: str, to: list[str], now) -> EmailMessage:
+def build_message(delivery, sender: str, to: list[str], now, attachments=(),
+                  note: str = "") -> EmailMessage:
     message = EmailMessage()
     message["From"] = sender
     message["To"] = ", ".join(to)
@@ -73,7 +83,11 @@ def build_message(delivery, sender: str, to: list[str], now) -> EmailMessage:
     message["X-Aixin-Delivery-Id"] = delivery.delivery_id
     message["X-Aixin-Recipient"] = delivery.recipient
     message["X-Aixin-Kind"] = delivery.kind
-    message.set_content(delivery.body, charset="utf-8")
+    message.set_content(delivery.body + note, charset="utf-8")
+    for attachment in attachments:
+        maintype, _, subtype = attachment.content_type.partition("/")
+        message.add_attachment(attachment.content, maintype=maintype, subtype=subtype,
+                               filename=attachment.filename)
     return message
 
 
@@ -82,12 +96,15 @@ class EmailChannel:
 
     name = "email"
 
-    def __init__(self, settings: SmtpSettings):
+    def __init__(self, settings: SmtpSettings, attachments=None):
         self.settings = settings
+        # ``services.notify.attachments.ReportAttachments``, or None to attach nothing.
+        self.attachments = attachments
 
     def deliver(self, delivery, address: dict, now) -> None:
         to = addresses_for(address, "email", delivery.recipient)
-        message = build_message(delivery, self.settings.sender, to, now)
+        files, note = self._attachments_of(delivery)
+        message = build_message(delivery, self.settings.sender, to, now, files, note)
         settings = self.settings
         try:
             with smtplib.SMTP(settings.host, settings.port,
@@ -104,5 +121,22 @@ class EmailChannel:
             # The other addresses have the message, so a retry would duplicate it.
             log.error("SMTP server refused some addresses delivery_id=%s refused=%s",
                       delivery.delivery_id, sorted(refused))
-        log.info("email sent delivery_id=%s recipient=%s addresses=%s",
-                 delivery.delivery_id, delivery.recipient, len(to) - len(refused))
+        log.info("email sent delivery_id=%s recipient=%s addresses=%s attachments=%s",
+                 delivery.delivery_id, delivery.recipient, len(to) - len(refused),
+                 len(files))
+
+    def _attachments_of(self, delivery) -> tuple[list, str]:
+        """Return the delivery's attachments and the line the body gains for them."""
+        if self.attachments is None:
+            return [], ""
+        try:
+            files = self.attachments.for_delivery(delivery)
+        except DeliveryFailed as error:
+            if delivery.attempts + 1 < ATTACHMENT_ATTEMPTS:
+                raise
+            log.error("sending the email without its attachment delivery_id=%s "
+                      "attempt=%s error=%s", delivery.delivery_id, delivery.attempts + 1,
+                      error)
+            return [], MISSING_NOTE
+        names = "、".join(file.filename for file in files)
+        return files, ATTACHED_NOTE.format(names=names) if files else ""

@@ -6,11 +6,13 @@ sent without its figures.
 """
 
 import logging
+import time
 
 import eventlet
 from nameko.exceptions import RemoteError, UnknownService
 
 from aixin.errors import DomainError
+from aixin.nameko_kit import RPC_DEADLINE_KEY
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +30,7 @@ class ReportingClient:
         self.timeout = timeout
 
     def call(self, method: str, *args, **kwargs):
+        self._stamp_deadline()
         try:
             with eventlet.Timeout(self.timeout):
                 reply = getattr(self.proxy, method).call_async(SYSTEM_ACTOR, *args,
@@ -38,6 +41,25 @@ class ReportingClient:
                                      f"{self.timeout}s") from None
         except (UnknownService, RemoteError, DomainError, OSError) as error:
             raise FiguresUnavailable(f"reporting.{method} failed: {error}") from error
+
+    def _stamp_deadline(self) -> None:
+        """Give the request the deadline of this wait (or the caller's, if sooner).
+
+        nameko sends the worker's context data as headers, and reporting drops a
+        request that arrives after its deadline (``aixin.nameko_kit``), so requests
+        queued while reporting was down do not all run when it comes back.
+        """
+        context = getattr(getattr(self.proxy, "worker_ctx", None), "data", None)
+        if not isinstance(context, dict):
+            return  # not a nameko proxy: nothing carries the deadline
+        deadline = time.time() + self.timeout
+        earlier = context.get(RPC_DEADLINE_KEY)
+        if earlier is not None:
+            try:
+                deadline = min(deadline, float(earlier))
+            except (TypeError, ValueError):
+                pass
+        context[RPC_DEADLINE_KEY] = deadline
 
 
 def _only_known(rows: list, key: str, townships: dict, what: str) -> list:

@@ -73,5 +73,5 @@ def read_deliveries(session, status=None, limit=100, offset=0) -> dict:
         "kind": row.kind, "occurrence_date": row.occurrence_date.isoformat(),
         "recipient": row.recipient, "channel": row.channel, "status": row.status,
         "attempts": row.attempts, "last_error": row.last_error,
-        "sent_at": local_iso(row.sent_at)}
+        "reason": row.reason, "sent_at": local_iso(row.sent_at)}
         for row in rows], "limit": limit, "offset": offset}

@@ -42,7 +42,8 @@ claims = Table(
     Column("claimed_at", DateTime(timezone=True), nullable=False),
 )
 
-# One row per message and channel. Status: pending, sending, sent or failed.
+# One row per message and channel. Status: pending, sending, sent, failed or skipped;
+# ``reason`` says why a skipped message was not sent.
 deliveries = Table(
     "deliveries", metadata,
     Column("delivery_id", String(36), primary_key=True),
@@ -60,6 +61,7 @@ deliveries = Table(
     Column("last_error", Text),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("sent_at", DateTime(timezone=True)),
+    Column("reason", Text),
     UniqueConstraint("campaign_id", "kind", "occurrence_date", "recipient", "channel"),
 )
 

@@ -11,6 +11,7 @@ from aixin.clock import ClockNotSet
 from aixin.errors import DomainError, Forbidden
 from aixin.nameko_kit import CampaignClock, Storage, consume
 from services.notify import inbox_reads, schedule_store, sender
+from services.notify.attachments import ReportAttachments
 from services.notify.channels import Recipients, build_channels
 from services.notify.figures import ReportingClient
 
@@ -40,11 +41,11 @@ class NotifyService(nameko_kit.HealthCheck):
         schedule_store.store_townships(session, event.data)
 
     def _send_due(self) -> dict:
-        channels = build_channels(self.db, self.config)
+        client = ReportingClient(
+            self.reporting, float(self.config.get("NOTIFY_REPORTING_TIMEOUT_S", 10)))
+        channels = build_channels(self.db, self.config, ReportAttachments(client))
         recipients = Recipients(self.config.get("NOTIFY_RECIPIENTS"), set(channels))
-        return sender.send_due(self.db, self.clock, ReportingClient(
-            self.reporting, float(self.config.get("NOTIFY_REPORTING_TIMEOUT_S", 10))),
-                               channels, recipients)
+        return sender.send_due(self.db, self.clock, client, channels, recipients)
 
     @timer(interval=TIMER_INTERVAL_S)
     def send_due_on_timer(self):

@@ -14,6 +14,7 @@ from sqlalchemy import update
 from aixin.commands import record_audit
 from aixin.errors import Conflict, InvalidInput
 from aixin.outbox import record_event
+from services.redemption import flag_checks
 from services.redemption.campaigns import load_campaign
 from services.redemption.models import audits, redemptions
 from services.redemption.periods import (check_period, redemptions_in_period,
@@ -73,6 +74,7 @@ def audit_merchant(session, campaign_id: str, merchant_code: str, request: dict,
              "merchant_code": merchant_code, "audited_at": now,
              "approved": approved, "rejected": rejected}
     record_event(session, "redemptions_audited", event, now)
+    flag_checks.close_audited(session, campaign_id, now)
     log.info("redemptions audited audit_id=%s merchant=%s approved=%d rejected=%d",
              audit_id, merchant_code, len(approved), len(rejected))
     return {**event, "audited_at": now.isoformat(), "approved_fen": approved_fen,

@@ -1,9 +1,12 @@
 """Running the domain's cash-out flag rules over recorded redemptions.
 
 Thresholds come from the campaign's ``cashout_thresholds`` setting; a threshold it
-does not name takes the default below.
+does not name takes the default below. Reading the rows (``load_inputs``) and running
+the rules over them (``evaluate``, no I/O) are apart, so that a caller can run the
+rules off the eventlet hub.
 """
 
+from dataclasses import dataclass
 from datetime import time
 from decimal import Decimal
 
@@ -34,17 +37,43 @@ def thresholds_of(campaign: dict) -> dict:
     return {**DEFAULT_THRESHOLDS, **(campaign.get("cashout_thresholds") or {})}
 
 
+@dataclass(frozen=True)
+class FlagInputs:
+    """What the rules read: the campaign, its redemption rows, merchants, removals."""
+
+    campaign_id: str
+    campaign: dict
+    merchant_code: str | None
+    redemption_rows: list
+    merchant_rows: list
+    removed: dict
+
+
 def cashout_flags(session, campaign_id: str, merchant_code: str | None = None) -> dict:
     """Return every flag over the campaign's redemptions, or one merchant's."""
+    return evaluate(load_inputs(session, campaign_id, merchant_code))
+
+
+def load_inputs(session, campaign_id: str, merchant_code: str | None = None):
+    """Read what the rules need, for the campaign or one merchant."""
     campaign = load_campaign(session, campaign_id)
-    limits = thresholds_of(campaign)
-    records = _records(session, campaign_id, merchant_code)
     merchant_rows = session.execute(
         select(merchants).where(merchants.c.campaign_id == campaign_id)).all()
-    hours = {merchant.merchant_code: _opening_hours(merchant.opening_hours)
-             for merchant in merchant_rows}
     removed = {row.beneficiary_id: aware(row.removed_at) for row in session.execute(
         select(roster_removals).where(roster_removals.c.campaign_id == campaign_id))}
+    return FlagInputs(campaign_id, campaign, merchant_code,
+                      _redemption_rows(session, campaign_id, merchant_code),
+                      merchant_rows, removed)
+
+
+def evaluate(inputs: FlagInputs) -> dict:
+    """Run every rule over the rows read by ``load_inputs``; return the flags."""
+    campaign, merchant_rows, removed = (inputs.campaign, inputs.merchant_rows,
+                                        inputs.removed)
+    limits = thresholds_of(campaign)
+    records = [_record(row) for row in inputs.redemption_rows]
+    hours = {merchant.merchant_code: _opening_hours(merchant.opening_hours)
+             for merchant in merchant_rows}
     flags = [
         *cashout.village_bursts(
             records, min_count=limits["village_burst_min_count"],
@@ -69,34 +98,35 @@ def cashout_flags(session, campaign_id: str, merchant_code: str | None = None) -
             records, store_counts={m.merchant_code: m.stores for m in merchant_rows},
             max_per_store=limits["merchant_volume_max_per_store"]),
     ]
-    return {"campaign_id": campaign_id, "merchant_code": merchant_code,
+    return {"campaign_id": inputs.campaign_id, "merchant_code": inputs.merchant_code,
             "thresholds": limits, "redemptions_checked": len(records),
             "flags": [_flag_view(flag) for flag in flags]}
 
 
-def _records(session, campaign_id, merchant_code) -> list:
+def _redemption_rows(session, campaign_id, merchant_code) -> list:
     query = (select(redemptions, vouchers.c.village, vouchers.c.institution,
                     vouchers.c.beneficiary_id)
              .join(vouchers, vouchers.c.serial == redemptions.c.serial)
              .where(redemptions.c.campaign_id == campaign_id))
     if merchant_code:
         query = query.where(redemptions.c.merchant_code == merchant_code)
-    records = []
-    for row in session.execute(query):
-        records.append(cashout.RedemptionRecord(
-            redemption_id=row.redemption_id, serial=row.serial,
-            merchant_id=row.merchant_code,
-            # A redemption without a store id counts under its merchant's hours.
-            store_id=row.store_id or row.merchant_code,
-            redeemed_at=aware(row.redeemed_at), total_fen=row.total_fen,
-            lines=tuple(StatementLine(
-                name=line["item"], category=line["category"],
-                quantity=Decimal(line["quantity"]),
-                unit_price_fen=line["unit_price_fen"], amount_fen=line["amount_fen"])
-                for line in row.lines),
-            village_code=row.village or "", institution_id=row.institution,
-            beneficiary_id=row.beneficiary_id or "", till_session=row.till_session))
-    return records
+    return session.execute(query).all()
+
+
+def _record(row) -> cashout.RedemptionRecord:
+    return cashout.RedemptionRecord(
+        redemption_id=row.redemption_id, serial=row.serial,
+        merchant_id=row.merchant_code,
+        # A redemption without a store id counts under its merchant's hours.
+        store_id=row.store_id or row.merchant_code,
+        redeemed_at=aware(row.redeemed_at), total_fen=row.total_fen,
+        lines=tuple(StatementLine(
+            name=line["item"], category=line["category"],
+            quantity=Decimal(line["quantity"]),
+            unit_price_fen=line["unit_price_fen"], amount_fen=line["amount_fen"])
+            for line in row.lines),
+        village_code=row.village or "", institution_id=row.institution,
+        beneficiary_id=row.beneficiary_id or "", till_session=row.till_session)
 
 
 def _opening_hours(text: str) -> cashout.OpeningHours:

@@ -128,3 +128,16 @@ audits = Table(
     Column("audited_at", DateTime(timezone=True), nullable=False),
     Column("audited_by", String(120), nullable=False),
 )
+
+# The open cash-out flags last announced per campaign (``cashout_flags_changed``):
+# ``marker`` summarises the rows the flags depend on, so a check whose marker is
+# unchanged skips the rules, and ``fingerprint`` identifies the announced list.
+flag_checks = Table(
+    "flag_checks", metadata,
+    Column("campaign_id", String(40), primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("marker", String(200), nullable=False),
+    Column("fingerprint", String(64), nullable=False),
+    Column("open_flags", JSON, nullable=False),
+    Column("checked_at", DateTime(timezone=True), nullable=False),
+)

@@ -3,15 +3,17 @@
 import logging
 
 from nameko.rpc import rpc
+from nameko.timer import timer
 from sqlalchemy import exc as sa_exc
 
 from aixin import nameko_kit
+from aixin.clock import ClockNotSet
 from aixin.commands import run_command
 from aixin.errors import DomainError, Forbidden, InvalidInput
 from aixin.nameko_kit import CampaignClock, Storage, consume
 from aixin.validation import load
-from services.redemption import (auditing, campaigns, flags, matching, reads,
-                                 redeeming, schemas, voucher_book)
+from services.redemption import (auditing, campaigns, flag_checks, flags, matching,
+                                 reads, redeeming, schemas, voucher_book)
 from services.redemption.domain.reasons import rejection
 from services.redemption.fixed_rows import FixedRowsCache
 from services.redemption.till_export import read_till_export
@@ -20,6 +22,8 @@ from services.redemption.voucher_key import VoucherKey
 log = logging.getLogger(__name__)
 
 MAX_IDEMPOTENCY_KEY_LENGTH = 80
+# Seconds between checks of the open cash-out flags (see flag_checks).
+FLAG_CHECK_INTERVAL_S = 5
 # Schemas hold no state between loads, so the busiest one is built once.
 REDEEM_SCHEMA = schemas.Redeem()
 
@@ -45,6 +49,7 @@ class RedemptionService(nameko_kit.HealthCheck):
     clock = CampaignClock()
     voucher_key = VoucherKey()
     fixed_rows = FixedRowsCache()
+    flag_pacing = flag_checks.FlagCheckPacing()
 
     @rpc(expected_exceptions=DomainError)
     def create_campaign(self, actor: dict, payload: dict, idempotency_key: str):
@@ -176,6 +181,20 @@ class RedemptionService(nameko_kit.HealthCheck):
         require_role(actor, *reads.READ_ALL_ROLES)
         with self.db.reading() as session:
             return flags.cashout_flags(session, campaign_id, merchant_code)
+
+    @rpc(expected_exceptions=DomainError)
+    def check_cashout_flags(self):
+        """Announce the open cash-out flags of every campaign whose flags changed."""
+        return {"announced": flag_checks.check_all(self.db, self.clock.now())}
+
+    @timer(interval=FLAG_CHECK_INTERVAL_S)
+    def check_cashout_flags_on_timer(self):
+        try:
+            flag_checks.check_all(self.db, self.clock.now(), self.flag_pacing)
+        except ClockNotSet:
+            return  # a simulation that has not set its clock yet
+        except Exception:  # noqa: BLE001 - the next tick tries again
+            log.exception("checking the open cash-out flags failed")
 
     @consume("vouchers_printed")
     def on_vouchers_printed(self, session, event):

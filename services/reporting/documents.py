@@ -63,6 +63,8 @@ class WeeklyReport:
     week_end: date
     generated_at: datetime
     rows: Sequence[WeeklyRow]
+    # The distinct open flags of the scope; None counts each row's flags.
+    open_flags_total: int | None = None
 
 
 WEEKLY_COLUMNS = (
@@ -114,10 +116,17 @@ def _weekly_figures(row: WeeklyRow) -> tuple:
     )
 
 
-def _weekly_totals(rows: Sequence[WeeklyRow]) -> tuple:
-    """Return the 合计 row, whose rates come from the summed counts, not averages."""
+def _weekly_totals(report: WeeklyReport) -> tuple:
+    """Return the 合计 row, whose rates come from the summed counts, not averages.
+
+    A flag that names vouchers of two units shows in both rows but counts once here
+    when the report gives ``open_flags_total``.
+    """
+    rows = report.rows
     sums = [sum(column) for column in zip(*map(_weekly_figures, rows))] or [0] * 8
-    flags = sum(len(row.open_flags) for row in rows)
+    flags = report.open_flags_total
+    if flags is None:
+        flags = sum(len(row.open_flags) for row in rows)
     return _weekly_values("合计", sums, flags)
 
 
@@ -139,7 +148,7 @@ def render_weekly_report(report: WeeklyReport) -> bytes:
         ),
         columns=columns,
         rows=rows,
-        totals=_weekly_totals(report.rows),
+        totals=_weekly_totals(report),
         notes=("发放率 = 累计发放 ÷ 应发人数；核销率 = 累计核销张数 ÷ 累计发放。",),
         sign_off=("填报人", "审核人"),
     )
@@ -167,6 +176,7 @@ class JointRow:
     redeemed_amount_fen: int
     allocated_fen: int
     reimbursed_fen: int
+    open_flags: int = 0
 
 
 @dataclass(frozen=True)
@@ -178,6 +188,8 @@ class JointReport:
     as_of: date
     prepared_on: date
     rows: Sequence[JointRow]
+    # The distinct open flags of the district; None sums the townships' counts.
+    open_flags_total: int | None = None
 
 
 JOINT_COLUMNS = (
@@ -191,10 +203,12 @@ JOINT_COLUMNS = (
     Column("已结算商超（元）", MONEY, 17),
     Column("应退回（元）", MONEY, 14),
     Column("应补拨（元）", MONEY, 14),
+    Column("未关闭标记", INTEGER, 11),
 )
 JOINT_NOTES = (
     "未核销张数 = 已发放张数 − 已核销张数。",
     "拨付资金多于已结算商超金额的部分应退回，少于的部分应补拨（多退少补）。",
+    "未关闭标记：尚有核销未经审核的套现可疑标记条数；同一标记涉及两个镇（街道）时合计只计一次。",
 )
 
 
@@ -211,11 +225,25 @@ def _joint_values(row: JointRow) -> tuple:
         row.reimbursed_fen,
         max(difference, 0),
         max(-difference, 0),
+        row.open_flags,
     )
 
 
+def _joint_rows_and_totals(report: JointReport) -> tuple[list, list]:
+    rows = [_joint_values(row) for row in report.rows]
+    totals = ["合计", *(sum(values[index] for values in rows)
+                      for index in range(1, len(JOINT_COLUMNS)))]
+    if report.open_flags_total is not None:
+        totals[-1] = report.open_flags_total
+    return rows, totals
+
+
 def _joint_title(report: JointReport) -> str:
-    return f"{report.district_name}{report.campaign_name}发放核销情况联合报告"
+    """Return the title; a campaign named after its district names it only once."""
+    name = report.campaign_name
+    if report.district_name not in name:
+        name = f"{report.district_name}{name}"
+    return f"{name}发放核销情况联合报告"
 
 
 def _joint_subtitle(report: JointReport) -> str:
@@ -227,13 +255,14 @@ def _joint_subtitle(report: JointReport) -> str:
 
 def render_joint_report_xlsx(report: JointReport) -> bytes:
     """Render the joint report as XLSX with totals and the three bureaus' lines."""
+    rows, totals = _joint_rows_and_totals(report)
     sheet = Sheet(
         name="联合报告",
         title=_joint_title(report),
         subtitle=_joint_subtitle(report),
         columns=JOINT_COLUMNS,
-        rows=[_joint_values(row) for row in report.rows],
-        totals=True,
+        rows=rows,
+        totals=totals,
         notes=JOINT_NOTES,
         sign_off=JOINT_SIGNERS,
     )
@@ -242,12 +271,13 @@ def render_joint_report_xlsx(report: JointReport) -> bytes:
 
 def render_joint_report_pdf(report: JointReport) -> bytes:
     """Render the joint report as a landscape A4 PDF for the three bureaus to sign."""
+    rows, totals = _joint_rows_and_totals(report)
     return pdf.build_table_pdf(
         _joint_title(report),
         JOINT_COLUMNS,
-        [_joint_values(row) for row in report.rows],
+        rows,
         subtitle=_joint_subtitle(report),
-        totals=True,
+        totals=totals,
         notes=JOINT_NOTES,
         sign_off=JOINT_SIGNERS,
         is_landscape=True,

@@ -8,7 +8,8 @@ handed-out ones not yet redeemed.
 from sqlalchemy import and_, case, func, select
 
 from aixin.errors import NotFound
-from services.reporting.models import beneficiaries, campaigns, townships, vouchers
+from services.reporting.models import (beneficiaries, campaigns, open_flag_vouchers,
+                                       open_flags, townships, vouchers)
 
 TOWNSHIP_COUNTERS = ("eligible", "printed", "issued", "late_issued", "voided",
                      "handed_out", "redeemed_count", "redeemed_fen",
@@ -71,6 +72,7 @@ def township_rows(session, campaign_id: str, township_code: str | None = None) -
         query = query.where(townships.c.township_code == township_code)
     known = {row.township_code: row for row in session.execute(query)}
     counted = voucher_figures(session, campaign_id, township_code)
+    flagged = open_flag_texts(session, campaign_id, township_code)
     rows = []
     for code in sorted(set(known) | set(counted)):
         township = known.get(code)
@@ -90,6 +92,7 @@ def township_rows(session, campaign_id: str, township_code: str | None = None) -
             refund_fen=township.refund_fen if township else None,
             cleared=bool(township and township.refund_fen is not None),
             unredeemed=row["handed_out"] - row["redeemed_count"],
+            open_flags=len(flagged.get(code, {})),
         )
         rows.append(with_rates(row))
     return rows
@@ -141,6 +144,36 @@ def village_rows(session, campaign_id: str, township_code: str,
                 session, campaign_id, township_code, village)
         rows.append(row)
     return rows
+
+
+def open_flag_texts(session, campaign_id: str, township_code: str | None = None,
+                    by_village: bool = False) -> dict:
+    """Return ``{unit: {flag_id: text}}`` of the open cash-out flags.
+
+    Units are townships, or with ``by_village`` the villages (or institutions) of
+    the flagged vouchers. A flag counts in every unit whose vouchers it names.
+    """
+    flag = and_(open_flags.c.campaign_id == open_flag_vouchers.c.campaign_id,
+                open_flags.c.flag_id == open_flag_vouchers.c.flag_id)
+    voucher = and_(vouchers.c.campaign_id == open_flag_vouchers.c.campaign_id,
+                   vouchers.c.serial == open_flag_vouchers.c.serial)
+    query = (select(open_flag_vouchers.c.township_code, vouchers.c.village,
+                    open_flags.c.flag_id, open_flags.c.label, open_flags.c.explanation)
+             .join(open_flags, flag).outerjoin(vouchers, voucher)
+             .where(open_flag_vouchers.c.campaign_id == campaign_id))
+    if township_code:
+        query = query.where(open_flag_vouchers.c.township_code == township_code)
+    units: dict = {}
+    for row in session.execute(query):
+        unit = row.village if by_village else row.township_code
+        units.setdefault(unit, {})[row.flag_id] = f"{row.label}：{row.explanation}"
+    return units
+
+
+def distinct_flags(units: dict) -> dict:
+    """Return ``{flag_id: text}`` of every flag in ``units``, each flag once."""
+    return {flag_id: text
+            for flags in units.values() for flag_id, text in flags.items()}
 
 
 def unredeemed_list(session, campaign_id: str, township_code: str, village) -> list:

@@ -6,7 +6,7 @@ counter, so the figures do not depend on the order in which events arrive.
 """
 
 from sqlalchemy import (JSON, Boolean, Column, Date, DateTime, Integer, MetaData,
-                        String, Table)
+                        String, Table, Text)
 
 from aixin.plumbing import Identity
 
@@ -77,4 +77,33 @@ vouchers = Table(
     Column("audited_at", DateTime(timezone=True)),
 )
 
-READ_MODEL_TABLES = (vouchers, beneficiaries, townships, campaigns)
+# The open cash-out flags of the latest ``cashout_flags_changed`` per campaign: the
+# highest version replaces the whole list.
+flag_checks = Table(
+    "flag_checks", metadata,
+    Column("campaign_id", String(40), primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("checked_at", DateTime(timezone=True), nullable=False),
+)
+
+open_flags = Table(
+    "open_flags", metadata,
+    Column("campaign_id", String(40), primary_key=True),
+    Column("flag_id", String(64), primary_key=True),
+    Column("rule", String(40), nullable=False),
+    Column("label", String(200), nullable=False),
+    Column("explanation", Text, nullable=False),
+    Column("merchant_code", String(18), nullable=False),
+)
+
+# The vouchers each open flag names; a flag counts in every township it touches.
+open_flag_vouchers = Table(
+    "open_flag_vouchers", metadata,
+    Column("campaign_id", String(40), primary_key=True),
+    Column("flag_id", String(64), primary_key=True),
+    Column("serial", String(40), primary_key=True),
+    Column("township_code", String(12), nullable=False, index=True),
+)
+
+READ_MODEL_TABLES = (vouchers, beneficiaries, townships, campaigns, flag_checks,
+                     open_flags, open_flag_vouchers)

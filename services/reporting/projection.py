@@ -7,11 +7,12 @@ both by the live consumers and by ``rebuild``.
 
 import logging
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, insert, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from aixin.clock import as_local
 from services.reporting.models import (READ_MODEL_TABLES, beneficiaries, campaigns,
+                                       flag_checks, open_flag_vouchers, open_flags,
                                        townships, vouchers)
 
 log = logging.getLogger(__name__)
@@ -143,6 +144,34 @@ def on_redemptions_audited(session, data):
         statement = statement.where((vouchers.c.audited_at.is_(None))
                                     | (vouchers.c.audited_at <= audited_at))
         session.execute(statement.values(audit_status=status, audited_at=audited_at))
+
+
+def on_cashout_flags_changed(session, data):
+    campaign_id = data["campaign_id"]
+    checked_at = as_local(data["checked_at"])
+    _insert_missing(session, flag_checks, {"campaign_id": campaign_id, "version": 0,
+                                           "checked_at": checked_at})
+    # Each event lists every open flag, so the highest version replaces the list and
+    # an older version arriving later changes nothing.
+    newer = session.execute(update(flag_checks).where(
+        flag_checks.c.campaign_id == campaign_id,
+        flag_checks.c.version < data["version"])
+        .values(version=data["version"], checked_at=checked_at))
+    if newer.rowcount != 1:
+        return
+    for table in (open_flag_vouchers, open_flags):
+        session.execute(delete(table).where(table.c.campaign_id == campaign_id))
+    unique = {flag["flag_id"]: flag for flag in data["open_flags"]}
+    for _, flag in sorted(unique.items()):
+        ids = {"campaign_id": campaign_id, "flag_id": flag["flag_id"]}
+        session.execute(insert(open_flags).values(
+            **ids, rule=flag["rule"], label=flag["label"],
+            explanation=flag["explanation"], merchant_code=flag["merchant_code"]))
+        serials = {item["serial"]: item["township_code"]
+                   for item in flag["redemptions"]}
+        for serial, township_code in sorted(serials.items()):
+            session.execute(insert(open_flag_vouchers).values(
+                **ids, serial=serial, township_code=township_code))
 
 
 def on_funds_received(session, data):

@@ -47,11 +47,16 @@ def weekly_report(session, campaign: dict, monday: date,
         scope_name = campaign["config"].get("district_name", "全区")
     counted = timeline.week_figures(session, campaign_id, week_start, week_end,
                                     group_by, township_code)
+    # Open flags are those open now, not at the week's end: they list what is to do.
+    flagged = figures.open_flag_texts(session, campaign_id, township_code,
+                                      by_village=bool(township_code))
     rows = []
     for key, name, eligible in units:
         week = counted.get(key) or dict.fromkeys(WEEK_KEYS, 0)
-        rows.append(_with_week_rates({"unit": key, "name": name, "eligible": eligible,
-                                      **week, "open_flags": []}))
+        rows.append(_with_week_rates({
+            "unit": key, "name": name, "eligible": eligible, **week,
+            "open_flags": sorted(flagged.get(key, {}).values())}))
+    every_flag = sorted(figures.distinct_flags(flagged).values())
     totals = {name: sum(row[name] for row in rows) for name in ("eligible", *WEEK_KEYS)}
     return {
         "campaign_id": campaign_id,
@@ -63,9 +68,9 @@ def weekly_report(session, campaign: dict, monday: date,
         "week_start": week_start.isoformat(),
         "week_end": week_end.isoformat(),
         "rows": rows,
-        "totals": _with_week_rates({**totals, "open_flags": []}),
-        # No event reports flags yet, so every open-flag list is empty.
-        "open_flags_count": 0,
+        "totals": _with_week_rates({**totals, "open_flags": every_flag}),
+        # A flag that names vouchers of two units is listed in both rows, once here.
+        "open_flags_count": len(every_flag),
     }
 
 
@@ -90,11 +95,13 @@ def joint_report(session, campaign: dict, as_of: date,
             refund = row["allocated_fen"] - row["reimbursed_fen"]
         rows.append({key: row[key] for key in (
             "code", "name", "eligible", "handed_out", "redeemed_count", "redeemed_fen",
-            "unredeemed", "allocated_fen", "reimbursed_fen", "cleared")}
+            "unredeemed", "allocated_fen", "reimbursed_fen", "cleared", "open_flags")}
             | {"refund_fen": refund})
     totals = {key: sum(row[key] for row in rows) for key in (
         "eligible", "handed_out", "redeemed_count", "redeemed_fen", "unredeemed",
         "allocated_fen", "reimbursed_fen", "refund_fen")}
+    totals["open_flags"] = len(figures.distinct_flags(figures.open_flag_texts(
+        session, campaign["campaign_id"], township_code)))
     return {"campaign_id": campaign["campaign_id"],
             "campaign_name": campaign_name(campaign),
             "district_name": campaign["config"].get("district_name", ""),
@@ -128,7 +135,8 @@ def weekly_document(report: dict, generated_at) -> dict:
         unit_label=report["unit_label"],
         week_start=date.fromisoformat(report["week_start"]),
         week_end=date.fromisoformat(report["week_end"]),
-        generated_at=generated_at, rows=rows))
+        generated_at=generated_at, rows=rows,
+        open_flags_total=report["open_flags_count"]))
     filename = f"周报_{report['scope_name']}_{report['week_end']}.xlsx"
     return _document(filename, XLSX, content)
 
@@ -142,7 +150,9 @@ def joint_document(report: dict, prepared_on: date, file_format: str) -> dict:
             township_name=row["name"], eligible=row["eligible"],
             handed_out=row["handed_out"], redeemed_count=row["redeemed_count"],
             redeemed_amount_fen=row["redeemed_fen"], allocated_fen=row["allocated_fen"],
-            reimbursed_fen=row["reimbursed_fen"]) for row in report["rows"]])
+            reimbursed_fen=row["reimbursed_fen"], open_flags=row["open_flags"])
+            for row in report["rows"]],
+        open_flags_total=report["totals"]["open_flags"])
     stem = f"联合报告_{report['district_name']}_{report['as_of']}"
     if file_format == "pdf":
         return _document(f"{stem}.pdf", PDF, documents.render_joint_report_pdf(model))

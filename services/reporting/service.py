@@ -44,6 +44,7 @@ class ReportingService(nameko_kit.HealthCheck):
         with self.db.reading() as session:
             campaign = self._campaign(session, campaign_id)
             rows = figures.township_rows(session, campaign_id, scope)
+            flagged = figures.open_flag_texts(session, campaign_id, scope)
         if scope and not rows:
             raise NotFound("township_not_found",
                            f"活动 {campaign_id} 中没有乡镇 {scope} 的数据。",
@@ -53,7 +54,9 @@ class ReportingService(nameko_kit.HealthCheck):
             "district_refund_fen", "reminders_sent")}
         return {"campaign_id": campaign_id, "config": campaign["config"],
                 "as_of": self.clock.now().isoformat(), "townships": rows,
-                "totals": figures.totals_of(rows), "district": district}
+                "totals": {**figures.totals_of(rows),
+                           "open_flags": len(figures.distinct_flags(flagged))},
+                "district": district}
 
     @rpc(expected_exceptions=DomainError)
     def village_progress(self, actor: dict, campaign_id: str, township_code: str,

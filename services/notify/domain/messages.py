@@ -12,6 +12,8 @@ from aixin.money import format_yuan
 
 BUREAU_NAMES = {"commerce": "区商务局", "finance": "区财政局", "civil_affairs": "区民政局"}
 JOINT_AUDIT_BUREAUS = ("commerce", "finance", "civil_affairs")
+# The bureaus that the townships report to each week get the district's report.
+WEEKLY_REPORT_BUREAUS = ("commerce", "finance")
 
 
 @dataclass(frozen=True)
@@ -67,9 +69,21 @@ def handout(config, day, summary) -> list[Message]:
     return messages
 
 
+def _open_flags_text(count: int, request: str = "") -> str:
+    return f"尚有 {count} 条套现可疑标记未关闭{request}。" if count else ""
+
+
 def weekly_report(config, day, report) -> list[Message]:
+    """Each township's figures, and the district's for the bureaus it reports to.
+
+    An email carries the weekly report XLSX of its recipient's scope as well (see
+    ``services/notify/attachments.py``); every channel carries its download path.
+    """
+    download = (f"/v1/campaigns/{config['campaign_id']}/reports/weekly.xlsx"
+                f"?monday={day.isoformat()}")
     messages = []
     for row in report["rows"]:
+        flags = _open_flags_text(len(row.get("open_flags") or ()), "，请配合区商务局核查")
         body = (f"{row['name']}：今天是周报报送日，请向区商务局、区财政局报送上周"
                 f"（{report['week_start']} 至 {report['week_end']}）发放核销情况。"
                 f"上周发放 {row['handed_out_week']} 张，核销 {row['redeemed_week']} 张、"
@@ -77,9 +91,23 @@ def weekly_report(config, day, report) -> list[Message]:
                 f"{row['handed_out_total']} 张（发放率 {_percent(row['handout_rate'])}），"
                 f"累计核销 {row['redeemed_total']} 张、"
                 f"{format_yuan(row['redeemed_amount_total_fen'])} 元。"
-                f"周报表格下载：/v1/campaigns/{config['campaign_id']}/reports/weekly.xlsx"
-                f"?monday={day.isoformat()}&township={row['unit']}")
+                f"{flags}"
+                f"周报表格下载：{download}&township={row['unit']}")
         messages.append(Message(township(row["unit"]), row["unit"], "【周报提醒】", body))
+    totals = report.get("totals")
+    if totals is not None:
+        body = (f"{config['name']}：上周（{report['week_start']} 至 {report['week_end']}）"
+                f"全区发放 {totals['handed_out_week']} 张，核销 {totals['redeemed_week']} "
+                f"张、{format_yuan(totals['redeemed_amount_week_fen'])} 元；累计发放 "
+                f"{totals['handed_out_total']} 张（发放率 "
+                f"{_percent(totals['handout_rate'])}），累计核销 "
+                f"{totals['redeemed_total']} 张、"
+                f"{format_yuan(totals['redeemed_amount_total_fen'])} 元（核销率 "
+                f"{_percent(totals['redemption_rate'])}）。"
+                f"{_open_flags_text(report.get('open_flags_count') or 0)}"
+                f"全区周报表格下载：{download}")
+        messages += [Message(bureau(role), None, "【全区周报】", body)
+                     for role in WEEKLY_REPORT_BUREAUS]
     return messages
 
 

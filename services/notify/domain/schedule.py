@@ -20,7 +20,12 @@ CLEARING_DAYS_BEFORE = 3
 FINANCE = "finance"
 BUREAUS = "bureaus"
 TOWNSHIPS = "townships"
+TOWNSHIPS_AND_BUREAUS = "townships_bureaus"
 VILLAGES = "villages"
+
+# Kinds that recur. When a newer occurrence of one of these is due too, the older
+# one is skipped: its text counts days and reports figures that are out of date.
+RECURRING = frozenset({"funds_due", "handout", "weekly_report", "redemption_deadline"})
 
 
 @dataclass(frozen=True)
@@ -61,7 +66,7 @@ def derive_schedule(config: dict, created_on: date,
     deadline = config["redemption_deadline"]
     last_monday = deadline + timedelta(days=7 - deadline.weekday())
     for monday in mondays_between(created_on + timedelta(days=1), last_monday):
-        plan.append(("weekly_report", monday, TOWNSHIPS))
+        plan.append(("weekly_report", monday, TOWNSHIPS_AND_BUREAUS))
     for days in REDEMPTION_DAYS_BEFORE:
         plan.append(("redemption_deadline", deadline - timedelta(days=days), VILLAGES))
     plan.append(("joint_audit", config["joint_audit_date"], BUREAUS))
@@ -70,3 +75,27 @@ def derive_schedule(config: dict, created_on: date,
     return sorted((Occurrence(kind, day, _at(day, hour), audience)
                    for kind, day, audience in plan),
                   key=lambda item: (item.due_at, item.kind))
+
+
+def newest_due(due: list) -> dict:
+    """Return, for each older due occurrence of a recurring kind, the newest one.
+
+    ``due`` holds rows with ``campaign_id``, ``kind`` and ``occurrence_date``. The
+    result maps ``(campaign_id, kind, occurrence_date)`` of every superseded
+    occurrence to the date of the newest due occurrence of its campaign and kind.
+    """
+    newest: dict = {}
+    for row in due:
+        if row.kind in RECURRING:
+            key = (row.campaign_id, row.kind)
+            newest[key] = max(newest.get(key, row.occurrence_date), row.occurrence_date)
+    return {(row.campaign_id, row.kind, row.occurrence_date):
+            newest[(row.campaign_id, row.kind)]
+            for row in due if row.kind in RECURRING
+            and row.occurrence_date < newest[(row.campaign_id, row.kind)]}
+
+
+def superseded_reason(kind: str, newer: date) -> str:
+    """Return why a reminder was not sent: a newer one of its kind replaced it."""
+    return (f"superseded: the {kind} reminder of {newer.isoformat()} is due too and "
+            "carries the current figures")

@@ -2,7 +2,9 @@
 
 The gateway, redemption and reporting run in-process on SQLite. Commerce creates the
 campaign through the gateway, and the rest of a small two-township campaign is fed to
-reporting as events, with the campaign clock two days before Spring Festival.
+reporting as events, with the campaign clock two days before Spring Festival. The
+events include the redemption service's list of open cash-out flags, which the page
+shows per township.
 """
 
 import eventlet
@@ -39,6 +41,9 @@ READ_PAGE = """(() => {
       redeemed_count: text(redemption, '[data-field=redeemed_count]'),
       redemption_base: text(redemption, '[data-field=handed_out]'),
       redeemed_fen: text(card, '[data-field=redeemed_fen]'),
+      open_flags: text(card, '[data-field=open_flags]'),
+      open_flags_marked: card.querySelector('[data-field=open_flags]')
+        .parentElement.classList.contains('flagged'),
       handout_due: text(handout, '.due'),
       fills: [handout, redemption].map((block) =>
         getComputedStyle(block.querySelector('.bar > div')).backgroundColor),
@@ -56,6 +61,7 @@ READ_PAGE = """(() => {
     days_redemption: document.getElementById('days-redemption').textContent,
     total_handed_out: text(document, '#totals [data-field=handed_out]'),
     total_redeemed_fen: text(document, '#totals [data-field=redeemed_fen]'),
+    total_open_flags: text(document, '#totals [data-field=open_flags]'),
     flag_count: document.getElementById('flag-count').textContent,
     flags_note: document.getElementById('flags-note').textContent,
     townships, lines,
@@ -121,7 +127,7 @@ def gateway(runner_factory, amqp_uri, tmp_path):
                                headers=bearer(commerce), timeout=10).json()
         totals = summary["totals"]
         return totals["issued"] == 6 and totals["redeemed_count"] == 3 and totals[
-            "refund_fen"] == 35000
+            "refund_fen"] == 35000 and totals["open_flags"] == 2
 
     wait_for(settled)
     return {"base": base, "commerce": commerce}
@@ -186,7 +192,12 @@ def test_dashboard_matches_api(gateway, tmp_path):
         assert "rgba(0, 0, 0, 0)" not in card["fills"], "a progress bar has no colour"
         missing = row["eligible"] - row["handed_out"]
         assert f"尚有 {missing} 张未发放" in card["handout_due"]
+        assert card["open_flags"] == str(row["open_flags"])
+        assert card["open_flags_marked"] == (row["open_flags"] > 0)
+    # The events flag one case in the east and two in the west, one of them shared.
+    assert [row["open_flags"] for row in summary["townships"]] == [1, 2]
     totals = summary["totals"]
+    assert shown["total_open_flags"] == str(totals["open_flags"]) == "2"
     assert shown["total_handed_out"] == str(totals["handed_out"])
     assert shown["total_redeemed_fen"].replace(",", "") == format_yuan(
         totals["redeemed_fen"])
@@ -218,6 +229,7 @@ def test_township_sees_own_only(gateway, tmp_path):
 
     assert list(shown["townships"]) == [WEST]
     assert shown["townships"][WEST]["handed_out"] == str(own[0]["handed_out"])
+    assert shown["townships"][WEST]["open_flags"] == str(own[0]["open_flags"]) == "2"
     assert shown["flag_count"] == ""
     assert "仅区商务局、区财政局和领导小组可查看" in shown["flags_note"]
 

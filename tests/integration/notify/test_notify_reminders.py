@@ -47,6 +47,15 @@ def inbox_rows(url: str) -> list:
     return rows
 
 
+def delivery_rows(url: str, status: str) -> list:
+    database = Database(url)
+    with database.reading() as session:
+        rows = session.execute(select(deliveries).where(deliveries.c.status == status)
+                               .order_by(deliveries.c.occurrence_date)).all()
+    database.dispose()
+    return rows
+
+
 def kinds_for(url: str, recipient: str) -> list:
     return [row.kind for row in inbox_rows(url) if row.recipient == recipient]
 
@@ -136,14 +145,20 @@ class TestReminders:
         list(pile)
         rows = inbox_rows(url)
         keys = sorted((row.recipient, row.kind) for row in rows)
-        # Funds due on 10 and 12 January, hand-outs on 15 and 16 January, one weekly.
-        assert keys == sorted([("bureau:finance", "funds_due")] * 2 + [
+        # Funds due on 12 January (the 10th is superseded), hand-out on 16 January
+        # (the 15th is superseded), one weekly report per township and bureau.
+        assert keys == sorted([("bureau:finance", "funds_due")] + [
             (f"township:{code}", kind) for code in (EAST, WEST)
-            for kind in ("handout", "handout", "weekly_report")])
+            for kind in ("handout", "weekly_report")] + [
+            (f"bureau:{role}", "weekly_report") for role in ("commerce", "finance")])
         sent = scalar(url, select(func.count()).select_from(deliveries)
                       .where(deliveries.c.status == "sent"))
         assert sent == len(rows)
-        assert scalar(url, select(func.count()).select_from(claims)) == len(rows)
+        skipped = scalar(url, select(func.count()).select_from(deliveries)
+                         .where(deliveries.c.status == "skipped"))
+        assert skipped == 3
+        claimed = scalar(url, select(func.count()).select_from(claims))
+        assert claimed == len(rows) + skipped
 
     def test_restart_sends_what_fell_due(self, campaign):
         clock, url = campaign["clock"], campaign["url"]
@@ -156,6 +171,36 @@ class TestReminders:
                 if row.kind == "weekly_report" and row.recipient == f"township:{WEST}"]
         assert len(body) == 1
         assert "上周发放 1 张，核销 1 张、250.00 元" in body[0]
+        # Of the two hand-out reminders that fell due while it was down, the newer.
+        assert kinds_for(url, f"township:{EAST}").count("handout") == 1
+
+    def test_clock_jump_sends_only_the_newest_weekly(self, campaign):
+        proxy, clock, url = campaign["proxy"], campaign["clock"], campaign["url"]
+        clock.set(at(2, 13, 9, 30))
+        proxy.send_due_reminders()
+        weekly = [row for row in inbox_rows(url) if row.kind == "weekly_report"]
+        assert sorted(row.recipient for row in weekly) == sorted(
+            [f"township:{EAST}", f"township:{WEST}", "bureau:commerce",
+             "bureau:finance"])
+        district = next(row.body for row in weekly if row.recipient == "bureau:finance")
+        assert "2023-02-06 至 2023-02-12" in district
+        assert "weekly.xlsx?monday=2023-02-13" in district
+        skipped = delivery_rows(url, status="skipped")
+        # Four Mondays from 16 January to 6 February, for two townships and two bureaus.
+        assert {(row.kind, row.occurrence_date.isoformat()) for row in skipped
+                if row.kind == "weekly_report"} == {
+            ("weekly_report", day) for day in ("2023-01-16", "2023-01-23",
+                                               "2023-01-30", "2023-02-06")}
+        assert len([row for row in skipped if row.kind == "weekly_report"]) == 16
+        assert all("superseded: the weekly_report reminder of 2023-02-13" in row.reason
+                   for row in skipped if row.kind == "weekly_report")
+        # The hand-out reminders before Spring Festival went the same way.
+        assert kinds_for(url, f"township:{WEST}").count("handout") == 1
+        proxy.send_due_reminders()
+        assert len([row for row in inbox_rows(url) if row.kind == "weekly_report"]) == 4
+        log = proxy.deliveries(ADMIN, status="skipped", limit=500)["deliveries"]
+        assert len(log) == len(skipped)
+        assert all(row["reason"].startswith("superseded") for row in log)
 
     def test_waits_for_reporting(self, campaign):
         proxy, clock, url = campaign["proxy"], campaign["clock"], campaign["url"]
@@ -164,6 +209,9 @@ class TestReminders:
         result = proxy.send_due_reminders()
         assert result["claimed"] == 0
         assert not [row for row in inbox_rows(url) if row.kind == "redemption_deadline"]
+        # Back to before the reminder falls due, so that notify's timer cannot send it
+        # while the late hand-out below is still on its way to reporting.
+        clock.set(at(2, 14, 8))
         campaign["runner_factory"](campaign["config"], ReportingService).start()
         late_issue = next(data for kind, data in campaign_events()
                           if kind == "voucher_issued" and data["serial"] == "E2")
@@ -173,6 +221,7 @@ class TestReminders:
         with ServiceRpcProxy("reporting", campaign["config"]) as reports:
             wait_for(lambda: reports.campaign_summary(ADMIN, CAMPAIGN_ID)["totals"][
                 "issued"] == 3)
+        clock.set(at(2, 14, 9))
         proxy.send_due_reminders()
         villages = {row.recipient: row.body for row in inbox_rows(url)
                     if row.kind == "redemption_deadline"}
@@ -233,3 +282,47 @@ def test_failed_delivery_is_retried(campaign):
     assert outcome == {"sent": 1, "failed": 0}
     database.dispose()
     assert kinds_for(url, "bureau:finance") == ["funds_due"]
+
+
+class FailingFor(FlakyChannel):
+    """The inbox, failing for one recipient until told otherwise."""
+
+    def __init__(self, inner, recipient: str):
+        super().__init__(inner, failures=0)
+        self.recipient = recipient
+
+    def deliver(self, delivery, address, now):
+        if delivery.recipient == self.recipient:
+            raise DeliveryFailed("simulated outage of one recipient's inbox")
+        self.inner.deliver(delivery, address, now)
+
+
+def test_retry_superseded_by_newer_reminder_is_skipped(campaign):
+    clock, url = campaign["clock"], campaign["url"]
+    campaign["notify"].stop()
+    database = Database(url)
+    recipients = Recipients({}, {"inbox"})
+    channel = FailingFor(InboxChannel(database), f"township:{WEST}")
+    with ServiceRpcProxy("reporting", campaign["config"]) as reports:
+        client = ReportingClient(DirectReporting(reports))
+        clock.set(at(1, 16, 9))
+        claim_due(database, client, recipients, clock.now())
+        assert deliver_pending(database, {"inbox": channel}, recipients,
+                               clock)["failed"] == 2  # West's hand-out and weekly
+        # A week later West's inbox works again: only the newer reminders arrive.
+        clock.set(at(1, 23, 9))
+        channel.recipient = None
+        claim_due(database, client, recipients, clock.now())
+        deliver_pending(database, {"inbox": channel}, recipients, clock)
+    database.dispose()
+    assert sorted(kinds_for(url, f"township:{WEST}")) == ["handout", "weekly_report"]
+    west = {row.kind: row.body for row in inbox_rows(url)
+            if row.recipient == f"township:{WEST}"}
+    assert "2023-01-16 至 2023-01-22" in west["weekly_report"]
+    assert "距春节（2023-01-22）还有 0 天" in west["handout"]
+    skipped = {(row.kind, row.recipient, row.occurrence_date.isoformat()): row.reason
+               for row in delivery_rows(url, status="skipped")}
+    assert skipped[("weekly_report", f"township:{WEST}", "2023-01-16")] == (
+        "superseded: the weekly_report reminder of 2023-01-23 is due too and carries "
+        "the current figures")
+    assert ("weekly_report", f"township:{EAST}", "2023-01-16") not in skipped

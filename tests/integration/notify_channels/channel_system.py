@@ -57,7 +57,8 @@ def start_campaign(runner_factory, amqp_uri: str, tmp_path, extra_config: dict) 
               "NOTIFY_DATABASE_URL": f"sqlite:///{tmp_path / 'notify.db'}",
               "NOTIFY_REPORTING_TIMEOUT_S": 5, **extra_config}
     runner_factory(config, ReportingService).start()
-    runner_factory(config, NotifyService).start()
+    notify_runner = runner_factory(config, NotifyService)
+    notify_runner.start()
     publishers = {}
     for event_type, data in EARLY_EVENTS:
         producer = events.spec_of(event_type).producer
@@ -70,7 +71,7 @@ def start_campaign(runner_factory, amqp_uri: str, tmp_path, extra_config: dict) 
     with ServiceRpcProxy("reporting", config) as reporting:
         wait_for(lambda: reporting.campaign_summary(ADMIN, CAMPAIGN_ID)["totals"][
             "issued"] == 2)
-    return {"config": config, "clock": clock,
+    return {"config": config, "clock": clock, "notify": notify_runner,
             "url": config["NOTIFY_DATABASE_URL"]}
 
 

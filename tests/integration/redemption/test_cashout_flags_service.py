@@ -7,12 +7,16 @@ then reads ``/cashout-flags`` as commerce does before its audit. The thresholds 
 the defaults except the volume per store, which is small enough to reach.
 """
 
+import json
 from datetime import datetime, timedelta
 
 import requests
+from nameko.standalone.rpc import ServiceRpcProxy
 from sqlalchemy import select
 
+from aixin import events
 from aixin.clock import CAMPAIGN_TZ
+from aixin.plumbing import outbox
 from aixin.vouchers import check_code, make_serial
 from services.redemption.domain.uscc import make_uscc
 from services.redemption.models import roster_removals
@@ -228,6 +232,61 @@ class TestCashoutRulesThroughTheService:
         (flag,) = assert_flagged(campaign, "merchant_volume", [planted], ordinary)
         assert flag["figures"] == {"merchant_id": SMALL_SHOP, "vouchers": 11,
                                    "stores": 1, "max_per_store": 10}
+
+
+def announced(campaign) -> list[dict]:
+    """Run the open-flag check now, as the service's timer does every few seconds,
+    and return the data of every ``cashout_flags_changed`` event, oldest first."""
+    with ServiceRpcProxy("redemption", {"AMQP_URI": campaign.amqp_uri}) as proxy:
+        proxy.check_cashout_flags()
+    return recorded(campaign)
+
+
+def recorded(campaign) -> list[dict]:
+    """Return the data of every ``cashout_flags_changed`` event, oldest first."""
+    with campaign.database.reading() as session:
+        bodies = session.execute(select(outbox.c.body).where(
+            outbox.c.event_type == "cashout_flags_changed")
+            .order_by(outbox.c.position)).scalars().all()
+    return [json.loads(body)["data"] for body in bodies]
+
+
+class TestOpenFlagsAnnounced:
+    def test_flags_announced_until_the_audit_closes_them(self, campaign):
+        burst = issue(campaign, [(n, "红旗村", None) for n in (1, 3, 5, 7, 9)])
+        spread = issue(campaign, [(n, "西庄村", None) for n in (21, 23)])
+        planted = redeem_all(campaign, burst, at(10), 3)
+        (first,) = announced(campaign)
+        assert announced(campaign) == [first]  # nothing changed since
+        events.spec_of("cashout_flags_changed").schema().load(first)
+        assert first["version"] == 1
+        (flag,) = first["open_flags"]
+        assert flag["rule"] == "village_burst"
+        assert flag["merchant_code"] == MERCHANT
+        assert flag["label"] == "同村消费券短时间内集中核销"
+        assert "红旗村" in flag["explanation"]
+        assert {item["redemption_id"] for item in flag["redemptions"]} == planted
+        assert {item["township_code"] for item in flag["redemptions"]} == {TOWNSHIP}
+        assert {item["serial"] for item in flag["redemptions"]} == set(burst)
+
+        redeem_all(campaign, spread, at(13), 60)  # ordinary: the flags stay as they are
+        assert announced(campaign) == [first]
+        audit = requests.post(
+            f"{campaign.base}/v1/campaigns/{CAMPAIGN_ID}/merchants/{MERCHANT}/audits",
+            json={"period_from": "2023-01-20", "period_to": "2023-01-20",
+                  "rejections": []}, headers=campaign.headers["commerce"], timeout=10)
+        assert audit.status_code == 201, audit.text
+        # The audit announces the flags it closed itself, in its own transaction.
+        _, closed = recorded(campaign)
+        assert (closed["version"], closed["open_flags"]) == (2, [])
+        # The rule still finds the case; the audit has decided it, so it is closed.
+        assert [flag["rule"] for flag in flags_of(campaign)] == ["village_burst"]
+        assert len(announced(campaign)) == 2  # the next check agrees
+
+    def test_nothing_announced_without_flags(self, campaign):
+        ordinary = issue_apart(campaign, 801, 3)
+        redeem_all(campaign, ordinary, at(10), 45)
+        assert announced(campaign) == []
 
 
 def removal_of(campaign, serial: str, kind: str, moment: datetime) -> None:

@@ -58,6 +58,28 @@ def redeemed(serial: str, township: str, part: int, paid: int, moment) -> dict:
             "till_transaction_id": f"t-{serial}"}
 
 
+def flagged(rule: str, label: str, explanation: str, *serials: str) -> dict:
+    """An open cash-out flag over the redemptions of ``serials``."""
+    return {"flag_id": f"{rule}-{'-'.join(serials)}", "rule": rule, "label": label,
+            "explanation": explanation, "merchant_code": "91411100MA00000001",
+            "redemptions": [{"redemption_id": f"r-{serial}", "serial": serial,
+                             "township_code": EAST if serial[0] == "E" else WEST}
+                            for serial in serials]}
+
+
+FACE_VALUE_LINE = flagged("single_line_face_value", "单行商品金额恰为面值",
+                          "一行商品恰好 300.00 元", "E1")
+SAME_BASKET = flagged("identical_baskets", "商品清单重复出现", "两笔核销的商品清单完全相同",
+                      "E1", "W2")
+AFTER_HOURS = flagged("outside_opening_hours", "营业时间外核销", "22:40 核销，晚于营业时间",
+                      "W2")
+
+
+def flags_changed(version: int, moment, *open_flags: dict) -> dict:
+    return {"campaign_id": CAMPAIGN_ID, "version": version,
+            "checked_at": moment.isoformat(), "open_flags": list(open_flags)}
+
+
 def campaign_events() -> list[tuple[str, dict]]:
     """Return the campaign's events in a plausible order."""
     return [
@@ -99,6 +121,11 @@ def campaign_events() -> list[tuple[str, dict]]:
         ("voucher_redeemed", redeemed("E1", EAST, 30000, 1250, at(1, 16, 9))),
         ("voucher_redeemed", redeemed("W1", WEST, 25000, 0, at(1, 15, 18))),
         ("voucher_redeemed", redeemed("W2", WEST, 30000, 0, at(2, 1))),
+        # Each check lists every flag open at the time, so the second replaces the
+        # first. One flag names vouchers of both townships.
+        ("cashout_flags_changed", flags_changed(1, at(1, 16, 12), FACE_VALUE_LINE)),
+        ("cashout_flags_changed", flags_changed(2, at(2, 1, 12), SAME_BASKET,
+                                                AFTER_HOURS)),
         ("redemptions_audited", {
             "campaign_id": CAMPAIGN_ID, "audit_id": "a1",
             "merchant_code": "91411100MA00000001", "audited_at": at(3, 2).isoformat(),

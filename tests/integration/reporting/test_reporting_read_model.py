@@ -1,8 +1,10 @@
 """The reporting read model: figures from events, weekly windows, rebuild, scope."""
 
 import base64
+import io
 
 import eventlet
+import openpyxl
 import pytest
 from nameko.standalone.rpc import ServiceRpcProxy
 from sqlalchemy import delete, func, select
@@ -12,10 +14,12 @@ from aixin.clock import FileClock
 from aixin.db import Database
 from aixin.errors import InvalidInput, NotFound
 from aixin.outbox import BrokerPublisher, build_event
-from services.reporting.models import event_log, vouchers
+from services.reporting.models import event_log, open_flags, vouchers
 from services.reporting.service import ReportingService
-from tests.integration.reporting.campaign_events import (CAMPAIGN_ID, EAST, WEST, at,
-                                                         campaign_events)
+from tests.integration.reporting.campaign_events import (CAMPAIGN_ID, EAST,
+                                                         FACE_VALUE_LINE, WEST, at,
+                                                         campaign_events,
+                                                         flags_changed)
 
 BUREAU = {"role": "finance", "scope": None, "name": "finance"}
 ADMIN = {"role": "admin", "scope": None, "name": "admin"}
@@ -165,6 +169,60 @@ class TestReadModel:
         weekly = proxy.weekly_report_xlsx(BUREAU, CAMPAIGN_ID, monday="2023-01-23")
         assert weekly["filename"].endswith(".xlsx")
 
+    def test_open_flags_per_township(self, reporting):
+        proxy, _ = reporting
+        summary = proxy.campaign_summary(BUREAU, CAMPAIGN_ID)
+        assert by_code(summary)[EAST]["open_flags"] == 1
+        assert by_code(summary)[WEST]["open_flags"] == 2
+        # The flag over vouchers of both townships counts once for the district.
+        assert summary["totals"]["open_flags"] == 2
+        joint = proxy.joint_report(BUREAU, CAMPAIGN_ID)
+        assert [row["open_flags"] for row in joint["rows"]] == [1, 2]
+        assert joint["totals"]["open_flags"] == 2
+
+    def test_open_flags_in_weekly_report(self, reporting):
+        proxy, _ = reporting
+        report = proxy.weekly_report(BUREAU, CAMPAIGN_ID, monday="2023-01-23")
+        rows = {row["unit"]: row for row in report["rows"]}
+        assert rows[EAST]["open_flags"] == ["商品清单重复出现：两笔核销的商品清单完全相同"]
+        assert len(rows[WEST]["open_flags"]) == 2
+        assert report["open_flags_count"] == 2
+        assert len(report["totals"]["open_flags"]) == 2
+        township = {"role": "township", "scope": WEST, "name": "west"}
+        own = proxy.weekly_report(township, CAMPAIGN_ID, monday="2023-01-23")
+        villages = {row["name"]: row["open_flags"] for row in own["rows"]}
+        assert len(villages["西镇敬老院"]) == 2
+        assert villages["西村"] == []
+        assert own["open_flags_count"] == 2
+
+    def test_open_flags_in_weekly_xlsx(self, reporting):
+        proxy, _ = reporting
+        document = proxy.weekly_report_xlsx(BUREAU, CAMPAIGN_ID, monday="2023-01-23")
+        workbook = openpyxl.load_workbook(
+            io.BytesIO(base64.b64decode(document["content_b64"])))
+        figures = list(workbook["周报"].iter_rows(values_only=True))
+        header = figures[2]
+        flags_column = header.index("未关闭标记")
+        by_name = {row[0]: row for row in figures[3:] if row[0]}
+        assert by_name["东镇"][flags_column] == 1
+        assert by_name["西镇"][flags_column] == 2
+        assert by_name["合计"][flags_column] == 2
+        listed = list(workbook["未关闭标记"].iter_rows(min_row=3, values_only=True))
+        assert sorted(row[0] for row in listed if row[0]) == ["东镇", "西镇", "西镇"]
+
+    def test_older_flag_list_changes_nothing(self, reporting):
+        proxy, config = reporting
+        before = proxy.campaign_summary(BUREAU, CAMPAIGN_ID)
+        stale = flags_changed(1, at(3, 24), FACE_VALUE_LINE)
+        publish_all(config["AMQP_URI"], [("cashout_flags_changed", stale)])
+        url = config["REPORTING_DATABASE_URL"]
+        wait_for(lambda: count_logged(url) == len(campaign_events()) + 1)
+        assert proxy.campaign_summary(BUREAU, CAMPAIGN_ID) == before
+        newest = flags_changed(3, at(3, 24))
+        publish_all(config["AMQP_URI"], [("cashout_flags_changed", newest)])
+        wait_for(lambda: count_logged(url) == len(campaign_events()) + 2)
+        assert proxy.campaign_summary(BUREAU, CAMPAIGN_ID)["totals"]["open_flags"] == 0
+
     def test_time_series(self, reporting):
         proxy, _ = reporting
         series = proxy.time_series(BUREAU, CAMPAIGN_ID)["days"]
@@ -175,15 +233,24 @@ class TestReadModel:
 
     def test_rebuild_equals_live(self, reporting):
         proxy, config = reporting
-        live = proxy.campaign_summary(BUREAU, CAMPAIGN_ID)
-        live_weekly = proxy.weekly_report(BUREAU, CAMPAIGN_ID, monday="2023-01-23")
+        township = {"role": "township", "scope": WEST, "name": "west"}
+
+        def reports():
+            return {"summary": proxy.campaign_summary(BUREAU, CAMPAIGN_ID),
+                    "weekly": proxy.weekly_report(BUREAU, CAMPAIGN_ID,
+                                                  monday="2023-01-23"),
+                    "township_weekly": proxy.weekly_report(
+                        township, CAMPAIGN_ID, monday="2023-01-23"),
+                    "joint": proxy.joint_report(BUREAU, CAMPAIGN_ID)}
+
+        live = reports()
+        assert live["weekly"]["open_flags_count"] == 2
         database = Database(config["REPORTING_DATABASE_URL"])
         with database.transaction() as session:
             session.execute(delete(vouchers))
+            session.execute(delete(open_flags))
         database.dispose()
-        assert proxy.campaign_summary(BUREAU, CAMPAIGN_ID) != live
+        assert proxy.campaign_summary(BUREAU, CAMPAIGN_ID) != live["summary"]
         result = proxy.rebuild(ADMIN)
         assert result["events_replayed"] == len(campaign_events())
-        assert proxy.campaign_summary(BUREAU, CAMPAIGN_ID) == live
-        rebuilt_weekly = proxy.weekly_report(BUREAU, CAMPAIGN_ID, monday="2023-01-23")
-        assert rebuilt_weekly == live_weekly
+        assert reports() == live

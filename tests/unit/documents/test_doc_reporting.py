@@ -1,3 +1,4 @@
+from dataclasses import replace
 from datetime import date, datetime
 
 from doc_helpers import find_row, pdf_compact_text, sheet_rows
@@ -73,11 +74,20 @@ class TestWeeklyReport:
         rows = self.rows("未关闭标记")
         assert rows[2] == ("沙北街道", "'=3 张券超过7天未核销")
 
+    def test_flag_in_two_rows_counts_once(self):
+        shared = "商品清单重复出现：两笔核销的商品清单完全相同"
+        report = replace(weekly(), open_flags_total=1, rows=(
+            WeeklyRow("沙北街道", 100, 30, 80, 2, 10, 40, 300000, 1200000, (shared,)),
+            WeeklyRow("城关镇", 50, 10, 50, 0, 5, 10, 150000, 300000, (shared,))))
+        rows = sheet_rows(render_weekly_report(report))
+        assert find_row(rows, "城关镇")[11] == 1
+        assert find_row(rows, "合计")[11] == 1
+
 
 def joint():
     rows = (
         JointRow("沙北街道", 100, 98, 95, 2_800_000, 3_000_000, 2_800_000),
-        JointRow("城关镇", 50, 50, 50, 1_520_000, 1_500_000, 1_520_000),
+        JointRow("城关镇", 50, 50, 50, 1_520_000, 1_500_000, 1_520_000, 2),
     )
     return JointReport(
         campaign_name="2023年爱心消费券",
@@ -85,6 +95,7 @@ def joint():
         as_of=date(2023, 2, 28),
         prepared_on=date(2023, 3, 6),
         rows=rows,
+        open_flags_total=2,
     )
 
 
@@ -116,6 +127,24 @@ class TestJointReport:
 
     def test_pdf_totals(self):
         assert "45000.00" in pdf_compact_text(render_joint_report_pdf(joint()))
+
+    def test_open_flags(self):
+        assert find_row(self.rows(), "城关镇")[10] == 2
+
+    def test_totals_open_flags_distinct(self):
+        assert find_row(self.rows(), "合计")[10] == 2
+
+    def test_title_names_district_once(self):
+        assert self.rows()[0][0] == "郾城区2023年爱心消费券发放核销情况联合报告"
+        named = replace(joint(), campaign_name="郾城区爱心消费券")
+        title = sheet_rows(render_joint_report_xlsx(named))[0][0]
+        assert title == "郾城区爱心消费券发放核销情况联合报告"
+
+    def test_pdf_title_names_district_once(self):
+        named = replace(joint(), campaign_name="郾城区爱心消费券")
+        text = pdf_compact_text(render_joint_report_pdf(named))
+        assert "郾城区爱心消费券发放核销情况联合报告" in text
+        assert "郾城区郾城区" not in text
 
     def test_pdf_signers(self):
         text = pdf_compact_text(render_joint_report_pdf(joint()))
