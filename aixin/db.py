@@ -18,12 +18,13 @@ import os
 import select
 import socket
 import threading
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, exc
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
@@ -37,6 +38,9 @@ POSTGRES_STATEMENT_TIMEOUT_MS = int(os.environ.get("AIXIN_DB_STATEMENT_TIMEOUT_M
                                                    "15000"))
 # How long past the statement timeout the client waits for a silent server.
 CLIENT_WAIT_MARGIN_S = 5.0
+# A pooled connection idle for this long is pinged before it is handed out. One used
+# more recently is not: a busy service would otherwise ping on every check-out.
+POSTGRES_PING_AFTER_IDLE_S = float(os.environ.get("AIXIN_DB_PING_AFTER_IDLE_S", "1"))
 SQLITE_BUSY_TIMEOUT_S = 30
 
 
@@ -64,7 +68,6 @@ def make_engine(url: str) -> Engine:
     _install_wait_callback()
     engine = create_engine(
         url,
-        pool_pre_ping=True,
         pool_size=10,
         max_overflow=10,
         pool_timeout=10,
@@ -78,7 +81,38 @@ def make_engine(url: str) -> Engine:
         },
     )
     event.listen(engine, "handle_error", _silent_server_is_a_disconnect)
+    _ping_idle_connections(engine)
     return engine
+
+
+def _ping_idle_connections(engine: Engine) -> None:
+    """SQLAlchemy's ``pool_pre_ping``, but only for connections idle for
+    ``POSTGRES_PING_AFTER_IDLE_S`` or more.
+
+    The ping lets a service survive a PostgreSQL restart: a dead pooled connection is
+    replaced before a worker uses it, and the whole pool is renewed. Pinging every
+    check-out cost a round trip per transaction. Now a connection checked in less than
+    a second ago is trusted; if the server went away within that second, the first
+    statement on it fails once, and that failure renews the pool the same way.
+    """
+    def connected(_dbapi_connection, record):
+        record.info["aixin_idle_since"] = time.monotonic()
+
+    def checked_in(_dbapi_connection, record):
+        if record is not None:
+            record.info["aixin_idle_since"] = time.monotonic()
+
+    def checked_out(dbapi_connection, record, _proxy):
+        idle_since = record.info.get("aixin_idle_since")
+        if idle_since is not None and \
+                time.monotonic() - idle_since < POSTGRES_PING_AFTER_IDLE_S:
+            return
+        if not engine.dialect._do_ping_w_event(dbapi_connection):
+            raise exc.InvalidatePoolError()  # as pool_pre_ping: renew the pool
+
+    event.listen(engine, "connect", connected)
+    event.listen(engine, "checkin", checked_in)
+    event.listen(engine, "checkout", checked_out)
 
 
 class ServerSilent(Exception):

@@ -24,11 +24,16 @@ from aixin.fault_hooks import crash_point
 from aixin.clock import clock_from_spec
 from aixin.db import Database, database_url, migrate
 from aixin.errors import ERROR_CLASSES, DomainError, Forbidden
-from aixin.outbox import BrokerPublisher, count_pending, publish_pending
+from aixin.outbox import (RELAY_BATCH_SIZE, BrokerPublisher, count_pending,
+                          publish_pending)
 
 log = logging.getLogger(__name__)
 
 RELAY_IDLE_INTERVAL_S = 0.5
+# Woken this soon after a pass that published, the relay waits this long before the
+# next pass, so that under load one pass (one transaction) publishes the events of
+# several commits. A commit after a quiet spell is published at once.
+RELAY_GATHER_S = 0.01
 RELAY_MAX_BACKOFF_S = 10.0
 
 # Context key of an RPC request's deadline, in seconds since the epoch (wall time, not
@@ -193,6 +198,12 @@ class ServiceDatabase:
     def reading(self):
         return self.database.reading()
 
+    def events_committed(self) -> None:
+        """Wake the relay after a commit outside ``transaction()`` wrote outbox rows."""
+        if self._relay:
+            crash_point("producer_after_commit", self._relay.publisher.producer)
+            self._relay.wake()
+
 
 class _WakingTransaction:
     def __init__(self, database, relay):
@@ -233,18 +244,27 @@ class OutboxRelayThread:
     def run(self) -> None:
         backoff = RELAY_IDLE_INTERVAL_S
         while self._running:
+            # A new event before the pass reads the outbox: a commit during the pass
+            # wakes the next pass, so a pass that was not full needs no empty check.
+            self._wakeup = Event()
             try:
-                while publish_pending(self.database, self.publisher, self.clock):
-                    pass
+                published = publish_pending(self.database, self.publisher, self.clock)
+                while published >= RELAY_BATCH_SIZE:
+                    published = publish_pending(self.database, self.publisher,
+                                                self.clock)
                 backoff = RELAY_IDLE_INTERVAL_S
             except Exception as error:  # noqa: BLE001 - the relay must outlive failures
                 self.publisher.close()
                 backoff = min(backoff * 2, RELAY_MAX_BACKOFF_S)
                 log.warning("outbox relay failed, retrying in %.1fs producer=%s error=%s",
                             backoff, self.publisher.producer, error)
-            self._wakeup = Event()
+                self._wakeup = Event()  # commits during the failed pass: back off
+                published = 0
+            passed_at = time.monotonic()
             with eventlet.Timeout(backoff, False):
                 self._wakeup.wait()
+                if published and time.monotonic() - passed_at < RELAY_GATHER_S:
+                    eventlet.sleep(RELAY_GATHER_S)  # a burst: let its commits gather
         self.publisher.close()
 
 

@@ -108,6 +108,20 @@ def parse_args(argv):
                              "ends early (default 14000)")
     parser.add_argument("--rpc-seconds", type=float, default=5.0,
                         help="how long each level of bare RPC runs (default 5)")
+    parser.add_argument("--redemption-instances", type=int, default=1,
+                        help="redemption service processes on the same queue and "
+                             "database, as with docker compose --scale redemption=N "
+                             "(default 1)")
+    parser.add_argument("--broker-pid", type=int,
+                        help="also report the CPU time per request of this process, "
+                             "the RabbitMQ server (beam.smp); it includes the work of "
+                             "anything else using the broker meanwhile")
+    parser.add_argument("--redemption-workers", type=int,
+                        help="REDEMPTION_MAX_WORKERS of each redemption process "
+                             "(default: the shipped configuration, 10)")
+    parser.add_argument("--gateway-workers", type=int,
+                        help="GATEWAY_MAX_WORKERS of the gateway (default: the "
+                             "shipped configuration, 20)")
     parser.add_argument("--postgres-url",
                         default=os.environ.get("TEST_POSTGRES_URL",
                                                "postgresql://postgres@127.0.0.1:5432/postgres"),
@@ -164,16 +178,17 @@ class Process:
     name: str
     popen: subprocess.Popen
     log_path: Path
+    group: str = ""  # several instances of one service share a group for CPU time
 
 
 def start(stack: ExitStack, name: str, args: list[str], env: dict,
-          folder: Path) -> Process:
+          folder: Path, group: str = "") -> Process:
     log_path = folder / f"{name}.log"
     with log_path.open("ab") as output:
         popen = subprocess.Popen([sys.executable, "-m", "nameko", "run", *args],
                                  cwd=REPO, env=env, stdout=output,
                                  stderr=subprocess.STDOUT)
-    process = Process(name, popen, log_path)
+    process = Process(name, popen, log_path, group or name)
     stack.callback(stop, process)
     return process
 
@@ -439,8 +454,10 @@ class CpuMeter:
     while a level runs and keeps the last figure of each.
     """
 
-    def __init__(self, processes: list, admin_engine, database_names: list[str]):
+    def __init__(self, processes: list, admin_engine, database_names: list[str],
+                 others: dict | None = None):
         self.processes = processes
+        self.others = others or {}  # name -> pid of a process not started here
         self.admin_engine = admin_engine
         self.database_names = database_names
         self.ticks = os.sysconf("SC_CLK_TCK")
@@ -496,8 +513,13 @@ class CpuMeter:
         return figures
 
     def _processes(self) -> dict:
-        figures = {process.name: self._seconds(process.popen.pid)
-                   for process in self.processes}
+        figures = {}
+        for process in self.processes:
+            seconds = self._seconds(process.popen.pid)
+            if seconds is not None:
+                figures[process.group] = figures.get(process.group, 0.0) + seconds
+        for name, pid in self.others.items():
+            figures[name] = self._seconds(pid)
         own = os.times()
         figures["client"] = own.user + own.system
         figures["postgres"] = 0.0
@@ -609,16 +631,23 @@ def main(argv=None) -> int:
                "AIXIN_UPLOAD_DIR": str(folder / "uploads"), "PYTHONUNBUFFERED": "1",
                "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO),
                                                            os.environ.get("PYTHONPATH")]))}
-        log.info("starting the redemption service, the gateway and bench_echo")
-        redemption = start(stack, "redemption", [
+        if args.redemption_workers:
+            env["REDEMPTION_MAX_WORKERS"] = str(args.redemption_workers)
+        if args.gateway_workers:
+            env["GATEWAY_MAX_WORKERS"] = str(args.gateway_workers)
+        log.info("starting %d redemption service process(es), the gateway and "
+                 "bench_echo", args.redemption_instances)
+        redemptions = [start(stack, "redemption" if args.redemption_instances == 1
+                             else f"redemption-{number}", [
             "--config", str(REPO / "services/redemption/config.yaml"),
-            "services.redemption.service"], env, folder)
+            "services.redemption.service"], env, folder, group="redemption")
+            for number in range(1, args.redemption_instances + 1)]
         gateway = start(stack, "gateway", [
             "--config", str(REPO / "gateway/config.yaml"), "gateway.service"], env,
             folder)
         echo = start(stack, "bench_echo", ["--broker", amqp_uri, "benchmarks.rpc_echo"],
                      env, folder)
-        processes = [redemption, gateway, echo]
+        processes = [*redemptions, gateway, echo]
         wait_until("the services", lambda: _answers(port, amqp_uri), processes,
                    START_TIMEOUT_S)
         tills = set_up_campaign(port)
@@ -637,7 +666,8 @@ def main(argv=None) -> int:
                                          isolation_level="AUTOCOMMIT")
         stack.callback(admin.dispose)
         meter = CpuMeter(processes, admin,
-                         [urlsplit(url).path.lstrip("/") for url in urls.values()])
+                         [urlsplit(url).path.lstrip("/") for url in urls.values()],
+                         {"rabbitmq": args.broker_pid} if args.broker_pid else None)
         levels = []
         for clients in args.levels:
             levels.append(run_level("rpc", clients, args.rpc_seconds, 10 ** 9,
@@ -651,7 +681,7 @@ def main(argv=None) -> int:
         for clients in args.levels:
             profilers = []
             if args.profile and clients == busiest:
-                profilers = start_profiles(args.profile, [gateway, redemption],
+                profilers = start_profiles(args.profile, [gateway, *redemptions],
                                            args.seconds)
             level = run_level("redeem", clients, args.seconds, args.max_per_level,
                               till_work.client, till_work.redeem, meter)

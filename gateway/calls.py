@@ -1,5 +1,6 @@
 """The context of one routed request: the caller, the request and the services."""
 
+import functools
 import json
 from dataclasses import dataclass
 
@@ -34,7 +35,7 @@ class Call:
             raise InvalidInput("invalid_json",
                                "请求内容不是有效的 JSON：请检查格式后重新提交。") from None
         if self.body_schema is not None:
-            load(self.body_schema(), payload)
+            load(_schema(self.body_schema), payload)
         return payload
 
     def arg(self, name: str, default=None):
@@ -55,3 +56,9 @@ class Call:
         if self.principal.role == "merchant" and self.principal.scope == merchant_code:
             return
         raise NotFound("not_found", "未找到该对象，或您无权访问。")
+
+
+@functools.cache
+def _schema(schema_class):
+    """One instance per body schema: building a schema costs more than loading."""
+    return schema_class()

@@ -26,7 +26,7 @@ from gateway.dashboard import static_response
 from gateway.openapi import openapi_document
 from gateway.query import load_query
 from gateway.routing import PUBLIC, ROUTES, build_map
-from gateway.tokens import authenticate
+from gateway.tokens import CachedTokens, authenticate
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +111,7 @@ class GatewayService:
     clock = CampaignClock()
     admin_token = AdminTokenBootstrap()
     rpc_deadline = RpcDeadline()
+    tokens = CachedTokens()
     roster = RpcProxy("roster")
     issuance = RpcProxy("issuance")
     redemption = RpcProxy("redemption")
@@ -249,5 +250,10 @@ class GatewayService:
         header = request.headers.get("Authorization", "")
         if not header.startswith("Bearer "):
             return None
-        with self.db.reading() as session:
-            return authenticate(session, header[len("Bearer "):].strip())
+        token = header[len("Bearer "):].strip()
+
+        def read():
+            with self.db.reading() as session:
+                return authenticate(session, token)
+
+        return self.tokens.authenticate(token, read)

@@ -53,3 +53,10 @@ class TestComposeFile:
         script = (ROOT / "deploy" / "postgres-init.sql").read_text()
         for name in (*SERVICES, "gateway"):
             assert f"CREATE DATABASE {name};" in script
+
+    def test_redemption_scales_by_a_variable(self):
+        deploy = load_compose()["services"]["redemption"]["deploy"]
+        assert deploy["replicas"] == "${REDEMPTION_REPLICAS:-1}"
+        # Several instances can only share what has no fixed name or port.
+        assert "container_name" not in load_compose()["services"]["redemption"]
+        assert "ports" not in load_compose()["services"]["redemption"]

@@ -35,6 +35,8 @@ def create_token(call):
 def delete_token(call, token_id):
     with call.services.db.transaction() as session:
         revoke_token(session, token_id, call.services.clock.now())
+    # Committed: this gateway refuses the token from now on, also if it was cached.
+    call.services.tokens.revoked()
     return {"token_id": token_id, "revoked": True}
 
 

@@ -31,6 +31,8 @@ def redeem(session, key: bytes, campaign_id: str, merchant_code: str, request: d
     """Record one redemption and announce it; raise the DomainError of a reason.
 
     ``rows`` keeps the campaign and the designations read by earlier redemptions.
+    On PostgreSQL the service uses ``redeem_in_one_statement`` instead, which runs the
+    same checks and writes the same rows in fewer round trips.
     """
     rows = rows or FixedRows()
     serial = canonical_serial(request["serial"])
@@ -39,11 +41,32 @@ def redeem(session, key: bytes, campaign_id: str, merchant_code: str, request: d
     campaign = rows.campaign(session, campaign_id)
     voucher = session.execute(
         select(vouchers).where(vouchers.c.serial == serial)).first()
+    row = checked_redemption(session, rows, campaign, campaign_id, merchant_code,
+                             serial, voucher, request, actor_name, now)
+    claim_voucher(session, serial, row["redemption_id"], now)
+    session.execute(redemptions.insert().values(**row))
+    record_audit(session, now, actor_name, "redeem_voucher", serial,
+                 **audit_details(row))
+    record_event(session, "voucher_redeemed", event_data(row), now)
+    log.info("voucher redeemed serial=%s merchant=%s redemption_id=%s",
+             serial, merchant_code, row["redemption_id"])
+    return result_of(row)
+
+
+def checked_redemption(connection, rows: FixedRows, campaign: dict, campaign_id: str,
+                       merchant_code: str, serial: str, voucher, request: dict,
+                       actor_name: str, now) -> dict:
+    """Run the checks that follow the check code and the campaign, in their order,
+    and return the ``redemptions`` row to write; raise the DomainError of a reason.
+
+    ``voucher`` is the voucher's row (with at least ``campaign_id``, ``state``,
+    ``township_code`` and ``issued_at``) or None. Nothing is written here.
+    """
     if voucher is None or voucher.campaign_id != campaign_id:
         raise rejection("voucher_not_found", serial=serial)
     check_voucher_state(voucher.state, serial)
-    check_merchant(session, campaign_id, merchant_code, voucher.township_code, serial,
-                   now.date(), rows)
+    check_merchant(connection, campaign_id, merchant_code, voucher.township_code,
+                   serial, now.date(), rows)
     deadline = date.fromisoformat(campaign["redemption_deadline"])
     check_redemption_window(now, serial, aware(voucher.issued_at), deadline)
     statement = validate_statement(statement_lines(request["lines"]),
@@ -51,10 +74,8 @@ def redeem(session, key: bytes, campaign_id: str, merchant_code: str, request: d
                                    campaign["cash_equivalent_categories"])
     voucher_part, paid_by_person = split_payment(statement.total_fen,
                                                  campaign["face_value_fen"])
-    redemption_id = str(uuid.uuid4())
-    claim_voucher(session, serial, redemption_id, now)
-    row = {
-        "redemption_id": redemption_id,
+    return {
+        "redemption_id": str(uuid.uuid4()),
         "campaign_id": campaign_id,
         "serial": serial,
         "merchant_code": merchant_code,
@@ -71,18 +92,19 @@ def redeem(session, key: bytes, campaign_id: str, merchant_code: str, request: d
         "match_status": "unmatched",
         "audit_state": "pending",
     }
-    session.execute(redemptions.insert().values(**row))
-    record_audit(session, now, actor_name, "redeem_voucher", serial,
-                 campaign_id=campaign_id, merchant_code=merchant_code,
-                 redemption_id=redemption_id)
-    record_event(session, "voucher_redeemed", {
-        key_: row[key_] for key_ in (
-            "campaign_id", "redemption_id", "serial", "township_code", "merchant_code",
-            "voucher_part_fen", "paid_by_person_fen", "total_fen", "redeemed_at",
-            "till_transaction_id")}, now)
-    log.info("voucher redeemed serial=%s merchant=%s redemption_id=%s",
-             serial, merchant_code, redemption_id)
-    return result_of(row)
+
+
+def audit_details(row: dict) -> dict:
+    return {"campaign_id": row["campaign_id"], "merchant_code": row["merchant_code"],
+            "redemption_id": row["redemption_id"]}
+
+
+def event_data(row: dict) -> dict:
+    """The data of the ``voucher_redeemed`` event of a redemption row."""
+    return {key: row[key] for key in (
+        "campaign_id", "redemption_id", "serial", "township_code", "merchant_code",
+        "voucher_part_fen", "paid_by_person_fen", "total_fen", "redeemed_at",
+        "till_transaction_id")}
 
 
 def check_voucher_state(state: str, serial: str) -> None:

@@ -13,7 +13,7 @@ from aixin.errors import DomainError, Forbidden, InvalidInput
 from aixin.nameko_kit import CampaignClock, Storage, consume
 from aixin.validation import load
 from services.redemption import (auditing, campaigns, flag_checks, flags, matching,
-                                 reads, redeeming, schemas, voucher_book)
+                                 reads, redeeming, redeeming_pg, schemas, voucher_book)
 from services.redemption.domain.reasons import rejection
 from services.redemption.fixed_rows import FixedRowsCache
 from services.redemption.till_export import read_till_export
@@ -92,6 +92,10 @@ class RedemptionService(nameko_kit.HealthCheck):
 
         try:
             request = load(REDEEM_SCHEMA, payload)
+            if redeeming_pg.usable(self.db, key, request):
+                return redeeming_pg.redeem_in_one_statement(
+                    self.db, self.voucher_key, self.fixed_rows, key, fingerprint,
+                    campaign_id, merchant_code, request, actor["name"], now)
             return run_command(self.db, key, "redeem", fingerprint, now, execute)
         except sa_exc.IntegrityError:
             # Only the unique serial of ``redemptions`` can fail here, and only if

@@ -4,6 +4,7 @@ import hashlib
 import inspect
 import socket
 
+import eventlet
 import pytest
 import requests
 import sqlalchemy
@@ -86,3 +87,30 @@ def test_revoked_scoped_token_stops_at_once(gateway):
 def test_near_miss_tokens_are_401(gateway, token):
     base, _ = gateway
     assert whoami(base, token) == 401
+
+
+def test_revocation_by_another_gateway_holds_within_the_cache_time(
+        runner_factory, amqp_uri, tmp_path):
+    """A token revoked in the database by another gateway instance (or by hand) is
+    refused here once this gateway's cache time has passed, and not later."""
+    port = free_port()
+    database_url = f"sqlite:///{tmp_path / 'gateway.db'}"
+    runner = runner_factory({"AMQP_URI": amqp_uri, "AIXIN_CLOCK": "system",
+                             "WEB_SERVER_ADDRESS": f"127.0.0.1:{port}",
+                             "AIXIN_ADMIN_TOKEN": ADMIN_TOKEN,
+                             "GATEWAY_TOKEN_CACHE_S": 1,
+                             "GATEWAY_DATABASE_URL": database_url}, GatewayService)
+    runner.start()
+    base = f"http://127.0.0.1:{port}"
+    issued = issue(base, "finance")
+    assert whoami(base, issued["token"]) == 200
+    engine = sqlalchemy.create_engine(database_url)
+    try:
+        with engine.begin() as connection:
+            connection.exec_driver_sql(
+                "UPDATE api_tokens SET revoked_at = CURRENT_TIMESTAMP "
+                "WHERE token_id = ?", (issued["token_id"],))
+    finally:
+        engine.dispose()
+    eventlet.sleep(1.2)
+    assert whoami(base, issued["token"]) == 401
