@@ -113,7 +113,7 @@ def _display(value) -> str:
 def _flatten(messages, prefix=""):
     if isinstance(messages, dict):
         for key, value in messages.items():
-            # "_schema" holds a schema's own errors, about the object at ``prefix``.
+            # "_schema" contains the errors of the object at ``prefix`` as a whole.
             yield from _flatten(value, prefix if key == "_schema" else f"{prefix}{key}.")
     elif isinstance(messages, list) and messages and not isinstance(messages[0], str):
         for item in messages:

@@ -1,6 +1,6 @@
 """The redemption tests' campaign: constants, the Campaign handle and helpers.
 
-Test modules import these by package path; conftest.py only holds the fixture."""
+Test modules import these by package path; conftest.py contains only the fixture."""
 
 
 import socket
