@@ -13,12 +13,13 @@ from aixin.errors import Conflict
 from aixin.nameko_kit import ServiceDatabase
 from aixin.plumbing import audit_log, idempotency_keys, outbox
 from aixin.vouchers import check_code, make_serial
-from conftest import (CAMPAIGN, CAMPAIGN_ID, ISSUED_AT, MAC_KEY, MERCHANT, SHOPPING_AT,
-                      TOWNSHIP, basket)
 from services.redemption import redeeming_pg, voucher_book
 from services.redemption.fixed_rows import FixedRows
 from services.redemption.models import redemptions, vouchers
 from services.redemption.service import RedemptionService
+from tests.integration.redemption.redemption_setup import (CAMPAIGN, CAMPAIGN_ID, ISSUED_AT,
+                                                           MAC_KEY, MERCHANT, SHOPPING_AT,
+                                                           TOWNSHIP, basket)
 
 COMMERCE = {"role": "commerce", "scope": None, "name": "区商务局经办人",
             "token_id": "t1", "correlation_id": "c1"}
