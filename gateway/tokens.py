@@ -153,8 +153,8 @@ class CachedTokens(DependencyProvider):
         configured = self.container.config.get("GATEWAY_TOKEN_CACHE_S")
         if configured in (None, ""):
             configured = os.environ.get("GATEWAY_TOKEN_CACHE_S")
-        seconds = DEFAULT_CACHE_SECONDS if configured in (None, "") else float(configured)
-        self.cache = TokenCache(seconds)
+        self.cache = TokenCache(DEFAULT_CACHE_SECONDS if configured in (None, "")
+                                else float(configured))
 
     def get_dependency(self, worker_ctx):
         return self.cache
