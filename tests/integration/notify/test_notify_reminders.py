@@ -165,8 +165,10 @@ class TestReminders:
         campaign["notify"].stop()
         clock.set(at(1, 16, 10))
         campaign["runner_factory"](campaign["config"], NotifyService).start()
-        wait_for(lambda: "weekly_report" in kinds_for(url, f"township:{EAST}"),
-                 timeout=30)
+        # The restarted service sends to one recipient after another: wait for both.
+        wait_for(lambda: all("weekly_report" in kinds_for(url, f"township:{township}")
+                             for township in (EAST, WEST))
+                 and "handout" in kinds_for(url, f"township:{EAST}"), timeout=30)
         body = [row.body for row in inbox_rows(url)
                 if row.kind == "weekly_report" and row.recipient == f"township:{WEST}"]
         assert len(body) == 1
