@@ -31,13 +31,21 @@ class EventValidationError(ValueError):
     """An event whose data does not match its schema in the catalogue."""
 
 
+_JSON_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
 def jsonable(value):
     """Convert dates, datetimes, sets and tuples inside ``value`` to JSON types."""
+    if type(value) in _JSON_SCALARS:
+        return value
+    # Scalars are passed over without a call: a roster batch has millions of them.
     if isinstance(value, dict):
-        return {key: jsonable(item) for key, item in value.items()}
+        return {key: item if type(item) in _JSON_SCALARS else jsonable(item)
+                for key, item in value.items()}
     if isinstance(value, (list, tuple, set, frozenset)):
         items = sorted(value) if isinstance(value, (set, frozenset)) else value
-        return [jsonable(item) for item in items]
+        return [item if type(item) in _JSON_SCALARS else jsonable(item)
+                for item in items]
     if isinstance(value, (date, datetime)):
         return value.isoformat()
     return value
