@@ -16,8 +16,14 @@ from aixin.outbox import jsonable
 from aixin.pg_arrays import text_array
 from services.issuance.domain import states
 from services.issuance.domain.voids import VoidReason
-from services.issuance.models import (beneficiaries, campaigns, merchant_townships,
-                                      merchants, townships, vouchers)
+from services.issuance.models import (
+    beneficiaries,
+    campaigns,
+    merchant_townships,
+    merchants,
+    townships,
+    vouchers,
+)
 from services.issuance.voiding import void_voucher
 
 log = logging.getLogger(__name__)
@@ -122,8 +128,8 @@ def apply_roster_published(session, data: dict) -> None:
 
 
 _UNNEST_UPSERT = f"""
-INSERT INTO beneficiaries (campaign_id, beneficiary_id, {", ".join(_BENEFICIARY_FIELDS)},
-                           status)
+INSERT INTO beneficiaries
+    (campaign_id, beneficiary_id, {", ".join(_BENEFICIARY_FIELDS)}, status)
 SELECT %s, b.beneficiary_id, b.name, b.masked_id, b.township_code, b.village,
        b.categories::json, b.support_mode, b.institution, 'entitled'
 FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[],

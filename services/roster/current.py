@@ -101,7 +101,7 @@ def iter_listed_records(session, snapshot_id: str, page_size: int):
         if not rows:
             return
         for values in rows:
-            record = dict(zip(_RECORD_FIELDS, values))
+            record = dict(zip(_RECORD_FIELDS, values, strict=True))
             record["categories"] = record["categories"].split(",")
             state = overlay.get(record["beneficiary_id"])
             if state:

@@ -17,18 +17,19 @@ from datetime import date
 from pathlib import Path
 
 import eventlet
-from sqlalchemy import insert, text
+from sqlalchemy import insert
 
 from aixin.commands import record_audit
 from aixin.db import data_dir
 from aixin.errors import Conflict, DomainError, InvalidInput
 from aixin.personal import mask_id_numbers
 from aixin.pg_arrays import text_array
+from services.roster import partitions
 from services.roster import snapshots as snapshot_store
 from services.roster.domain.divisions import DivisionIndex
+from services.roster.domain.idnumber import mask_id
 from services.roster.domain.importer import ImportResult, RosterImport
 from services.roster.domain.readers import read_roster
-from services.roster.domain.idnumber import mask_id
 from services.roster.keys import RosterKeys, beneficiary_id
 from services.roster.models import persons, rejections, snapshots
 
@@ -167,10 +168,6 @@ def store_snapshot(session, campaign: dict, result: ImportResult, uploads: list,
         report=report, imported_at=now, imported_by=actor["name"]))
     _insert_rejections(session, snapshot_id, result)
     stored = _insert_persons(session, campaign_id, snapshot_id, result, keys)
-    if session.get_bind().dialect.name == "postgresql":
-        # Without fresh statistics (autovacuum may be off, or not have run yet), the
-        # planner sorted all remaining rows for every page that publishing reads.
-        session.execute(text("ANALYZE persons"))
     if stored != result.beneficiary_count:
         raise RuntimeError(f"stored {stored} persons for {result.beneficiary_count} "
                            f"beneficiaries snapshot_id={snapshot_id}")
@@ -208,12 +205,18 @@ def _insert_persons(session, campaign_id: str, snapshot_id: str,
     The next page's rows (encryption and hashes, CPU work) are built in a green
     thread while the database inserts the current page. Only this green thread
     uses the session. Without eventlet's monkey patching the two steps simply
-    alternate. On PostgreSQL a page is one ``INSERT ... SELECT FROM unnest`` of
-    column arrays, elsewhere one multi-row insert.
+    alternate. On PostgreSQL the rows fill the snapshot's own partition, one
+    ``INSERT ... SELECT FROM unnest`` of column arrays per page, and its indexes
+    are built at the end (:mod:`services.roster.partitions`). Elsewhere a page is
+    one multi-row insert into ``persons``.
     """
     beneficiaries = result.iter_person_fields()
     postgres = session.get_bind().dialect.name == "postgresql"
     page_rows = POSTGRES_PAGE_ROWS if postgres else INSERT_BATCH_ROWS
+    if postgres:
+        connection = session.connection()
+        table = partitions.create_partition(connection, snapshot_id)
+        statement = _UNNEST_INSERT.format(table=table)
 
     def next_page() -> list[tuple]:
         page = []
@@ -228,32 +231,37 @@ def _insert_persons(session, campaign_id: str, snapshot_id: str,
     while True:
         page = building.wait()
         if not page:
-            return stored
+            break
         building = eventlet.spawn(next_page)
         try:
             if postgres:
-                session.connection().exec_driver_sql(
-                    _UNNEST_INSERT, tuple(text_array(column) for column in zip(*page)))
+                connection.exec_driver_sql(
+                    statement, tuple(text_array(column)
+                                     for column in zip(*page, strict=True)))
             else:
                 session.execute(insert(persons),
-                                [dict(zip(PERSON_COLUMNS, values)) for values in page])
+                                [dict(zip(PERSON_COLUMNS, values, strict=True))
+                                 for values in page])
         except BaseException:
             building.kill()
             raise
         stored += len(page)
+    if postgres:
+        partitions.index_and_attach(connection, snapshot_id)
+    return stored
 
 
 PERSON_COLUMNS = ("snapshot_id", "beneficiary_id", "id_hash", "id_encrypted",
                   "masked_id", "name", "township_code", "township_name", "village",
                   "categories", "support_mode", "institution", "added_by")
 _UNNEST_INSERT = (
-    f"INSERT INTO persons ({', '.join(PERSON_COLUMNS)}) SELECT * FROM unnest("
+    f"INSERT INTO {{table}} ({', '.join(PERSON_COLUMNS)}) SELECT * FROM unnest("
     + ", ".join(["%s::text[]"] * len(PERSON_COLUMNS)) + ")")
 
 
 def person_values(campaign_id: str, snapshot_id: str, beneficiary, keys: RosterKeys,
                   added_by: str | None = None) -> tuple:
-    """The ``persons`` row of a Beneficiary (or PersonFields), in PERSON_COLUMNS order."""
+    """The ``persons`` row of a Beneficiary or PersonFields, as PERSON_COLUMNS."""
     id_number = beneficiary.id_number
     id_hash = keys.id_hash(id_number)
     return (snapshot_id, beneficiary_id(campaign_id, id_hash), id_hash,
@@ -271,5 +279,5 @@ def _joined_categories(categories: frozenset) -> str:
 def person_row(campaign_id: str, snapshot_id: str, beneficiary, keys: RosterKeys,
                added_by: str | None = None) -> dict:
     """Return the ``persons`` row of a domain Beneficiary: its ID number encrypted."""
-    return dict(zip(PERSON_COLUMNS, person_values(campaign_id, snapshot_id,
-                                                  beneficiary, keys, added_by)))
+    values = person_values(campaign_id, snapshot_id, beneficiary, keys, added_by)
+    return dict(zip(PERSON_COLUMNS, values, strict=True))

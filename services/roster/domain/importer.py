@@ -32,7 +32,6 @@ from .idnumber import (
     mask_id,
     normalize_id_text,
 )
-from .person_index import PersonIndex
 from .normalize import (
     DISPERSED,
     INSTITUTIONAL,
@@ -44,6 +43,7 @@ from .normalize import (
     parse_category,
     parse_support_mode,
 )
+from .person_index import PersonIndex
 from .readers import (
     CATEGORY,
     ID_NUMBER,
@@ -480,7 +480,8 @@ class RosterImport:
     def _township_figures(self) -> dict:
         figures: dict[str, TownshipFigures] = {}
         townships = self._township_list
-        for number, flags in zip(self._person_township, self._person_flags):
+        for number, flags in zip(self._person_township, self._person_flags,
+                                 strict=True):
             if flags & _CONFLICT:
                 continue
             township = townships[number]

@@ -38,7 +38,7 @@ class PersonIndex:
             slot = (slot + 1) & mask
 
     def add(self, key: int) -> tuple[int, bool]:
-        """Return ``(position, added)``: the key's position, new at the end if absent."""
+        """Return ``(position, added)``: the key's position, appended if absent."""
         if not 0 <= key < 1 << 63:
             raise ValueError(f"key out of range: {key}")
         slots, keys = self._slots, self.keys

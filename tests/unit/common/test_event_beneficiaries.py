@@ -35,9 +35,10 @@ VALID = {
 }
 FIELDS = list(VALID)
 ODD_VALUES = [None, "", "x", 5, 1.5, True, b"abc", b"\xff", [], ["tekun"], ("tekun",),
-              ["tekun", "urban_dibao"], ["nope"], [1], {"a": 1}, "411103********123X",
-              "411103********1234\n", "41110310000", "411103100000", "４１１１０３１０００００",
-              "institutional", "dispersed", "tekun"]
+              ["tekun", "urban_dibao"], ["nope"], [1], {"a": 1},
+              "411103********123X", "411103********1234\n", "41110310000",
+              "411103100000", "４１１１０３１０００００", "institutional", "dispersed",
+              "tekun"]
 
 
 def outcome(schema: Schema, data: dict):
@@ -55,7 +56,8 @@ def assert_same(records):
 
 record_changes = st.dictionaries(
     st.sampled_from(FIELDS + ["extra"]),
-    st.one_of(st.sampled_from(ODD_VALUES), st.just("__missing__"), st.text(max_size=20)),
+    st.one_of(st.sampled_from(ODD_VALUES), st.just("__missing__"),
+              st.text(max_size=20)),
     max_size=3)
 
 
