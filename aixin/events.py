@@ -72,6 +72,7 @@ class Beneficiary(Schema):
 
 
 _BENEFICIARY_SCHEMA = Beneficiary()
+_BENEFICIARY_FIELDS = frozenset(_BENEFICIARY_SCHEMA.fields)
 _MASKED_ID = _BENEFICIARY_SCHEMA.fields["masked_id"].validators[0]
 _CATEGORIES = frozenset(
     _BENEFICIARY_SCHEMA.fields["categories"].inner.validators[0].choices)
@@ -83,7 +84,8 @@ def _plain_beneficiary(item) -> dict | None:
     """Load one obviously valid Beneficiary record as the schema would, else None.
 
     Accepts only a plain dict whose values have the exact types of decoded JSON and
-    pass the same validators, so marshmallow would load it to the same dict.
+    pass the same validators, so marshmallow would load it to an equal dict. A
+    record with exactly the schema's fields is returned itself, not copied.
     Anything else (an invalid record, bytes, a tuple) returns None.
     """
     if type(item) is not dict:
@@ -107,6 +109,8 @@ def _plain_beneficiary(item) -> dict | None:
     for category in categories:
         if type(category) is not str or category not in _CATEGORIES:
             return None
+    if len(item) == len(_BENEFICIARY_FIELDS) and "institution" in item:
+        return item  # every field and no other: loading would copy it unchanged
     return {"beneficiary_id": beneficiary_id, "name": name, "masked_id": masked_id,
             "township_code": township_code, "township_name": township_name,
             "village": village, "categories": list(categories),

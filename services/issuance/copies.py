@@ -107,14 +107,15 @@ def apply_roster_published(session, data: dict) -> None:
     township_names: dict[str, str] = {}
     for person in data["beneficiaries"]:
         township_names[person["township_code"]] = person["township_name"]
-    for code in sorted(township_names):
-        _ensure_township(session, campaign_id, code, township_names[code])
     # Keyed by beneficiary: one statement may not update a row twice (PostgreSQL), and
     # the last copy of a repeated person wins, as with one upsert per person.
     by_id = {person["beneficiary_id"]: person for person in data["beneficiaries"]}
     if session.get_bind().dialect.name == "postgresql":
+        _ensure_townships_postgres(session, campaign_id, township_names)
         _upsert_beneficiaries_postgres(session, campaign_id, list(by_id.values()))
         return
+    for code in sorted(township_names):
+        _ensure_township(session, campaign_id, code, township_names[code])
     rows = [{"campaign_id": campaign_id, "beneficiary_id": beneficiary_id,
              **_beneficiary_values(person), "status": "entitled"}
             for beneficiary_id, person in by_id.items()]
@@ -140,6 +141,22 @@ ON CONFLICT (campaign_id, beneficiary_id) DO UPDATE SET
     {", ".join(f"{name} = excluded.{name}" for name in _BENEFICIARY_FIELDS)},
     status = excluded.status
 """
+
+
+# As _ensure_township for many townships: insert if absent, else take a new name.
+_UNNEST_TOWNSHIPS = """
+INSERT INTO townships (campaign_id, township_code, name, amendment_delta,
+                       allocated_fen, last_sequence)
+SELECT %s, t.code, t.name, 0, 0, 0 FROM unnest(%s::text[], %s::text[]) AS t(code, name)
+ON CONFLICT (campaign_id, township_code) DO UPDATE SET name = excluded.name
+    WHERE excluded.name <> '' AND townships.name <> excluded.name
+"""
+
+
+def _ensure_townships_postgres(session, campaign_id: str, names: dict) -> None:
+    codes = sorted(names)  # the same lock order in every consumer
+    session.connection().exec_driver_sql(_UNNEST_TOWNSHIPS, (
+        campaign_id, text_array(codes), text_array([names[code] for code in codes])))
 
 
 def _upsert_beneficiaries_postgres(session, campaign_id: str, persons: list) -> None:

@@ -87,6 +87,13 @@ class TestBeneficiaryList:
     def test_odd_lists_are_reported_as_before(self, records):
         assert_same(records)
 
+    def test_record_with_an_unknown_field_in_place_of_one_loads_without_it(self):
+        record = {key: value for key, value in VALID.items() if key != "institution"}
+        record["unknown_field"] = 1
+        assert_same([record])
+        loaded = FastList().load({"beneficiaries": [record]})["beneficiaries"][0]
+        assert loaded["institution"] is None and "unknown_field" not in loaded
+
     def test_invalid_record_names_its_index_and_field(self):
         messages = outcome(FastList(), {"beneficiaries": [
             VALID, {**VALID, "masked_id": "bad"}]})[1]
