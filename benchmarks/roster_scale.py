@@ -94,6 +94,8 @@ def parse_args(argv):
                                                "amqp://guest:guest@localhost:5672/"),
                         help="RabbitMQ server; the run creates and deletes a virtual host")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser.add_argument("--keep-logs", type=Path,
+                        help="copy the services' logs to this folder at the end")
     return parser.parse_args(argv)
 
 
@@ -266,6 +268,8 @@ def run(args, stack: ExitStack) -> dict:
         env["ROSTER_BATCH_SIZE"] = str(args.batch_size)
     outcome = {"succeeded": False}
     stack.callback(lambda: outcome["succeeded"] or _keep_logs(folder))
+    if args.keep_logs:
+        stack.callback(_copy_logs, folder, args.keep_logs)
     roster = start_service(stack, "roster", env, folder)
     issuance = start_service(stack, "issuance", env, folder)
     services = (roster, issuance)
@@ -337,6 +341,12 @@ def _keep_logs(folder: Path) -> None:
     for log_file in folder.glob("*.log"):
         shutil.copy(log_file, kept / log_file.name)
     print(f"service logs kept in {kept}", file=sys.stderr)
+
+
+def _copy_logs(folder: Path, target: Path) -> None:
+    target.mkdir(parents=True, exist_ok=True)
+    for log_file in folder.glob("*.log"):
+        shutil.copy(log_file, target / log_file.name)
 
 
 def print_figures(figures: dict) -> None:

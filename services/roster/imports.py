@@ -11,6 +11,7 @@ import hashlib
 import itertools
 import logging
 import os
+import time
 import uuid
 from contextlib import contextmanager
 from datetime import date
@@ -131,12 +132,16 @@ def read_files(uploads: list[dict], campaign: dict) -> ImportResult:
     rows pass through :func:`_cooperative`, which lets other green threads (RPCs,
     the outbox relay, AMQP heartbeats) run every ``YIELD_EVERY_ROWS`` rows.
     """
+    started = time.perf_counter()
     roster_import = RosterImport(campaign["district_code"], DivisionIndex.load(),
                                  snapshot_month_start(campaign))
     for upload in uploads:
         rows = read_roster(upload["path"], upload["filename"])
         roster_import.add_rows(_cooperative(rows))
-    return roster_import.finish()
+    result = roster_import.finish()
+    log.info("roster files read campaign_id=%s rows_read=%d seconds=%.1f",
+             campaign["campaign_id"], result.rows_read, time.perf_counter() - started)
+    return result
 
 
 def _cooperative(items):
@@ -226,6 +231,7 @@ def _insert_persons(session, campaign_id: str, snapshot_id: str,
                 eventlet.sleep(0)
         return page
 
+    started = time.perf_counter()
     stored = 0
     building = eventlet.spawn(next_page)
     while True:
@@ -246,8 +252,12 @@ def _insert_persons(session, campaign_id: str, snapshot_id: str,
             building.kill()
             raise
         stored += len(page)
+    inserted = time.perf_counter()
     if postgres:
         partitions.index_and_attach(connection, snapshot_id)
+    log.info("persons stored snapshot_id=%s persons=%d insert_seconds=%.1f "
+             "index_seconds=%.1f", snapshot_id, stored, inserted - started,
+             time.perf_counter() - inserted)
     return stored
 
 
@@ -265,10 +275,17 @@ def person_values(campaign_id: str, snapshot_id: str, beneficiary, keys: RosterK
     id_number = beneficiary.id_number
     id_hash = keys.id_hash(id_number)
     return (snapshot_id, beneficiary_id(campaign_id, id_hash), id_hash,
-            keys.encrypt(id_number), mask_id(id_number), beneficiary.name,
+            keys.encrypt(id_number), _masked(id_number), beneficiary.name,
             beneficiary.township_code, beneficiary.township_name, beneficiary.village,
             _joined_categories(beneficiary.categories), beneficiary.support_mode,
             beneficiary.institution, added_by)
+
+
+def _masked(id_number: str) -> str:
+    """mask_id of a normalised ID number, quicker for the usual 18 characters."""
+    if len(id_number) == 18:
+        return id_number[:6] + "********" + id_number[14:]
+    return mask_id(id_number)
 
 
 @functools.lru_cache(maxsize=16)

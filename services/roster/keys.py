@@ -14,6 +14,7 @@ in config files or logs.
 
 import base64
 import binascii
+import functools
 import hashlib
 import hmac
 import os
@@ -38,6 +39,7 @@ _AESGCM_INFO = b"aixin roster id_number aes-256-gcm v1"
 # Binds every ciphertext to its use: an ID number of the roster's persons table.
 _AESGCM_CONTEXT = b"aixin:roster:persons.id_encrypted"
 _NONCE_BYTES = 12
+_URLSAFE = bytes.maketrans(b"+/", b"-_")  # as base64.urlsafe_b64encode
 
 _MAKE_FERNET_KEY = ('python -c "from cryptography.fernet import Fernet; '
                     'print(Fernet.generate_key().decode())"')
@@ -63,7 +65,8 @@ class RosterKeys:
         """Encrypt an ID number with AES-256-GCM: ``A1.`` and URL-safe base64."""
         nonce = os.urandom(_NONCE_BYTES)
         sealed = self._aead.encrypt(nonce, id_number.encode("ascii"), _AESGCM_CONTEXT)
-        return AESGCM_PREFIX + base64.urlsafe_b64encode(nonce + sealed).decode("ascii")
+        encoded = binascii.b2a_base64(nonce + sealed, newline=False)
+        return AESGCM_PREFIX + encoded.translate(_URLSAFE).decode("ascii")
 
     def decrypt(self, token: str) -> str:
         """Decrypt a stored ID number, AES-GCM or an older row's Fernet token.
@@ -90,8 +93,15 @@ class RosterKeys:
 
 def beneficiary_id(campaign_id: str, id_hash: str) -> str:
     """Derive the opaque beneficiary id: the same person in one campaign keeps it."""
-    digest = hashlib.sha256(f"{campaign_id}:{id_hash}".encode()).hexdigest()
-    return digest[:BENEFICIARY_ID_LENGTH]
+    digest = _campaign_digest(campaign_id).copy()
+    digest.update(id_hash.encode())
+    return digest.hexdigest()[:BENEFICIARY_ID_LENGTH]
+
+
+@functools.lru_cache(maxsize=64)
+def _campaign_digest(campaign_id: str):
+    """SHA-256 fed with ``<campaign_id>:``, copied for each person of the campaign."""
+    return hashlib.sha256(f"{campaign_id}:".encode())
 
 
 def keys_from_environment(environ=os.environ) -> RosterKeys:

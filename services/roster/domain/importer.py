@@ -26,7 +26,6 @@ from typing import Callable, Iterable, Iterator, NamedTuple
 
 from . import rejections as reasons
 from .idnumber import (
-    check_character,
     classify_id,
     looks_like_spreadsheet_number,
     mask_id,
@@ -204,8 +203,9 @@ class RosterImport:
         self._cells = {column: {} for column in (TOWNSHIP, CATEGORY, INSTITUTION,
                                                  VILLAGE)}
         # Persons: the first 17 digits of the ID number -> position, and by position
-        # the first row's township (index into _township_list), name, village,
-        # institution, flags and source row; further rows in _more_rows.
+        # the ID number's check character, the first row's township (index into
+        # _township_list), name, village, institution, flags and source row;
+        # further rows in _more_rows.
         self._persons = PersonIndex()
         self._township_list: list = []
         self._township_index: dict[int, int] = {}  # id(Township) -> index
@@ -215,6 +215,7 @@ class RosterImport:
         self._person_institution: list[str | None] = []
         self._person_flags = array("B")
         self._person_row = array("q")
+        self._person_check = bytearray()  # the check character, as its code
         self._more_rows: dict[int, list] = {}  # position -> refs after the first
         self._conflicts: dict[int, list] = {}  # position -> [(ref, township, name)]
         self._rejections: list[tuple[int, Rejection]] = []  # (source row, rejection)
@@ -284,7 +285,7 @@ class RosterImport:
     def _check(self, row: RosterRow) -> tuple | None:
         """Return the checked row, or None after recording why it is rejected.
 
-        A checked row is ``(key, township, name, village, flags, institution)``.
+        A checked row is ``(id18, township, name, village, flags, institution)``.
         """
         values = row.values
         raw_id = values.get(ID_NUMBER)
@@ -325,7 +326,7 @@ class RosterImport:
         else:
             institution = None  # only an institution-supported person has one
         village = self._cell(VILLAGE, values.get(VILLAGE), self._cleaned_or_none)
-        return int(id18[:17]), township, self._intern(name), village, flags, institution
+        return id18, township, self._intern(name), village, flags, institution
 
     def _cell(self, column: str, raw, clean):
         """Return ``clean(raw)``, cached when ``raw`` is text, None or bool.
@@ -410,10 +411,11 @@ class RosterImport:
 
     # -- pass 1: fold an accepted row into its person ----------------------------
 
-    def _accept(self, ref: int, key: int, township, name: str, village, flags: int,
+    def _accept(self, ref: int, id18: str, township, name: str, village, flags: int,
                 institution) -> None:
-        position, added = self._persons.add(key)
+        position, added = self._persons.add(int(id18[:17]))
         if added:
+            self._person_check.append(ord(id18[17]))
             self._person_township.append(self._township_number(township))
             self._person_name.append(name)
             self._person_village.append(village)
@@ -511,22 +513,22 @@ class RosterImport:
     def _iter_settled(self) -> Iterator[tuple[int, PersonFields]]:
         """Yield ``(position, fields)`` of every person not rejected as conflicting."""
         townships = self._township_list
-        for position, key in enumerate(self._persons.keys):
-            flags = self._person_flags[position]
+        persons = zip(
+            self._persons.keys, self._person_check, self._person_township,
+            self._person_name, self._person_village, self._person_institution,
+            self._person_flags, strict=True,
+        )
+        make = PersonFields._make
+        for position, person in enumerate(persons):
+            key, check, township, name, village, institution, flags = person
             if flags & _CONFLICT:
                 continue
-            first17 = f"{key:017d}"
-            township = townships[self._person_township[position]]
-            yield position, PersonFields(
-                first17 + check_character(first17),
-                self._person_name[position],
-                township.code,
-                township.name,
-                self._person_village[position],
-                _categories(flags),
-                INSTITUTIONAL if flags & _INSTITUTIONAL else DISPERSED,
-                self._person_institution[position],
-            )
+            township = townships[township]
+            yield position, make((
+                f"{key:017d}{chr(check)}", name, township.code, township.name,
+                village, _CATEGORY_SETS[flags & 7],
+                INSTITUTIONAL if flags & _INSTITUTIONAL else DISPERSED, institution,
+            ))
 
     # -- bookkeeping ------------------------------------------------------------
 
@@ -579,14 +581,11 @@ def import_roster(
     return roster_import.finish()
 
 
+# The categories of each combination of category bits, shared by every person.
 _CATEGORY_SETS = {
     flags: frozenset(category for category, bit in _BITS.items() if flags & bit)
     for flags in range(8)
 }
-
-
-def _categories(flags: int) -> frozenset:
-    return _CATEGORY_SETS[flags & 7]
 
 
 def _month_end(day: date) -> date:

@@ -1,12 +1,14 @@
 """ID numbers are stored encrypted: AES-256-GCM now, older Fernet tokens still read."""
 
+import base64
 import hashlib
 import hmac
+import string
 
 import pytest
 from cryptography.fernet import Fernet, InvalidToken
 
-from services.roster.keys import AESGCM_PREFIX, keys_from_environment
+from services.roster.keys import AESGCM_PREFIX, beneficiary_id, keys_from_environment
 
 ID_NUMBER = "41110319800101123X"
 HASH_KEY = "h" * 40
@@ -26,6 +28,13 @@ class TestRosterKeys:
         assert token.startswith(AESGCM_PREFIX)
         assert ID_NUMBER not in token and ID_NUMBER[6:14] not in token
         assert roster_keys.decrypt(token) == ID_NUMBER
+
+    def test_token_is_url_safe_base64_of_nonce_ciphertext_and_tag(self):
+        roster_keys = keys(Fernet.generate_key())
+        for _ in range(200):  # some tokens would have + or / in standard base64
+            token = roster_keys.encrypt(ID_NUMBER)
+            assert set(token[3:]) <= set(string.ascii_letters + string.digits + "-_=")
+            assert len(base64.urlsafe_b64decode(token[3:])) == 12 + 18 + 16
 
     def test_the_same_id_number_encrypts_differently_each_time(self):
         roster_keys = keys(Fernet.generate_key())
@@ -64,3 +73,9 @@ class TestRosterKeys:
         roster_keys = keys(Fernet.generate_key())
         assert roster_keys.id_hash(ID_NUMBER) == expected.hexdigest()
         assert roster_keys.id_hash(ID_NUMBER) == expected.hexdigest()  # reusable
+
+    def test_beneficiary_id_is_the_campaign_and_hash_digest(self):
+        id_hash = keys(Fernet.generate_key()).id_hash(ID_NUMBER)
+        for campaign_id in ("411103-2022-12", "411103-2023-12", "411103-2022-12"):
+            expected = hashlib.sha256(f"{campaign_id}:{id_hash}".encode())
+            assert beneficiary_id(campaign_id, id_hash) == expected.hexdigest()[:20]
