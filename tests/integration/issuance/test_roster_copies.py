@@ -83,6 +83,14 @@ class TestRosterPublishedCopies:
         assert towns[TOWN_A]["allocated_fen"] == 500
         assert towns[TOWN_B]["name"] == "商桥镇"  # an empty name changes nothing
 
+    def test_any_text_is_stored_unchanged(self, database):
+        odd = 'O\'Neil "阿" {1,2} \\N NULL\t,'
+        apply(database, batch(person(1, name=odd, village="NULL"),
+                              person(2, name="", institution=odd)))
+        people, _ = stored(database)
+        assert people["b1"]["name"] == odd and people["b1"]["village"] == "NULL"
+        assert people["b2"]["name"] == "" and people["b2"]["institution"] == odd
+
     def test_empty_batch_stores_nothing(self, database):
         apply(database, batch())
         assert stored(database) == ({}, {})
