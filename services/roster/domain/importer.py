@@ -6,8 +6,9 @@ The import runs in two passes over very different amounts of data:
    :mod:`.rejections`, first failure wins). A row that passes is folded into a
    small per-person state keyed by its ID number; the row itself is dropped.
    The state is a few typed arrays and lists indexed by the person's position
-   (about 60 bytes a person, see :mod:`.person_index`), so a million persons fit
-   in the roster service's memory limit.
+   (about 65 bytes a person in the million-person benchmark, names included; see
+   :mod:`.person_index`), so a million persons fit in the roster service's memory
+   limit.
 2. When every file is read, each person's state is settled: rows that place one
    ID number in two townships (or under two names) are all rejected, the others
    become one beneficiary whose extra rows count as ``merged_duplicates``.
