@@ -15,7 +15,7 @@ from datetime import date, datetime
 
 from kombu import Connection, Exchange, Queue
 from nameko.constants import PERSISTENT
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, null, select, update
 from sqlalchemy.orm import Session
 
 from aixin import events
@@ -25,19 +25,31 @@ from aixin.plumbing import outbox
 log = logging.getLogger(__name__)
 
 RELAY_BATCH_SIZE = 200
+# A pass reads bodies up to this size with the rows it locks. A larger body (a
+# roster_published batch can be megabytes) is read alone just before it is
+# published, so a pass never holds RELAY_BATCH_SIZE large bodies in memory at once.
+RELAY_INLINE_BODY_BYTES = 64 * 1024
 
 
 class EventValidationError(ValueError):
     """An event whose data does not match its schema in the catalogue."""
 
 
+_JSON_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
 def jsonable(value):
     """Convert dates, datetimes, sets and tuples inside ``value`` to JSON types."""
+    if type(value) in _JSON_SCALARS:
+        return value
+    # Scalars are passed over without a call: a roster batch has millions of them.
     if isinstance(value, dict):
-        return {key: jsonable(item) for key, item in value.items()}
+        return {key: item if type(item) in _JSON_SCALARS else jsonable(item)
+                for key, item in value.items()}
     if isinstance(value, (list, tuple, set, frozenset)):
         items = sorted(value) if isinstance(value, (set, frozenset)) else value
-        return [jsonable(item) for item in items]
+        return [item if type(item) in _JSON_SCALARS else jsonable(item)
+                for item in items]
     if isinstance(value, (date, datetime)):
         return value.isoformat()
     return value
@@ -141,7 +153,8 @@ def publish_pending(database, publisher: BrokerPublisher, clock,
         return _publish_sqlite(database, publisher, clock, limit)
     with database.transaction() as session:
         # Row locks let several instances of one service relay without sending twice.
-        rows = session.execute(_pending_query(limit).with_for_update(skip_locked=True)).all()
+        query = _pending_query(limit, RELAY_INLINE_BODY_BYTES)
+        rows = session.execute(query.with_for_update(skip_locked=True)).all()
         return _publish_rows(session, rows, publisher, clock)
 
 
@@ -159,8 +172,16 @@ def _publish_sqlite(database, publisher, clock, limit: int) -> int:
     return published
 
 
-def _pending_query(limit: int):
-    return (select(outbox.c.position, outbox.c.event_id, outbox.c.body)
+def _pending_query(limit: int, inline_bytes: int | None = None):
+    """Unpublished rows in order; with ``inline_bytes``, larger bodies read as NULL.
+
+    PostgreSQL's ``octet_length`` of a stored text needs no decompression.
+    """
+    body = outbox.c.body
+    if inline_bytes is not None:
+        body = case((func.octet_length(outbox.c.body) <= inline_bytes, outbox.c.body),
+                    else_=null()).label("body")
+    return (select(outbox.c.position, outbox.c.event_id, body)
             .where(outbox.c.published_at.is_(None))
             .order_by(outbox.c.position).limit(limit))
 
@@ -168,8 +189,12 @@ def _pending_query(limit: int):
 def _publish_rows(session, rows, publisher, clock) -> int:
     published = []
     for row in rows:
+        body = row.body
+        if body is None:  # a large body, left out of the pending query
+            body = session.execute(select(outbox.c.body).where(
+                outbox.c.position == row.position)).scalar_one()
         try:
-            publisher.publish(json.loads(row.body))
+            publisher.publish(json.loads(body))
         except Exception as error:  # noqa: BLE001 - any broker failure is retried later
             publisher.close()
             session.execute(update(outbox).where(outbox.c.position == row.position)

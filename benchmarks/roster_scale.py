@@ -10,7 +10,9 @@ this run creates, then measures:
 - the time from the ``publish`` RPC until the issuance database contains every
   beneficiary;
 - a raw PostgreSQL ``COPY ... FROM STDIN`` of the imported ``persons`` rows (same
-  columns and indexes) into an empty table, and the ratio of the import time to it.
+  columns and indexes) into an empty table, and the ratio of the import time to it;
+  and a COPY into a table without indexes followed by building the indexes, the
+  way the import itself stores a snapshot on PostgreSQL, with that ratio too.
 
 Everything the run creates is removed at the end, also after a failure. Run from the
 repository root::
@@ -65,6 +67,12 @@ IMPORT_TARGET_S = 60
 MEMORY_TARGET_MB = 300
 DELIVERY_TARGET_S = 120
 START_TIMEOUT_S = 60
+# The indexes of persons, built after a COPY into a table without them.
+COPY_INDEXES = (
+    "ALTER TABLE persons_copy ADD PRIMARY KEY (snapshot_id, beneficiary_id)",
+    "CREATE INDEX ON persons_copy (snapshot_id, township_code, beneficiary_id)",
+    "CREATE UNIQUE INDEX ON persons_copy (snapshot_id, id_hash)",
+)
 POLL_INTERVAL_S = 0.5
 
 
@@ -94,6 +102,8 @@ def parse_args(argv):
                                                "amqp://guest:guest@localhost:5672/"),
                         help="RabbitMQ server; the run creates and deletes a virtual host")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser.add_argument("--keep-logs", type=Path,
+                        help="copy the services' logs to this folder at the end")
     return parser.parse_args(argv)
 
 
@@ -198,12 +208,14 @@ def count_rows(url: str, query: str, *params) -> int:
         connection.close()
 
 
-def time_raw_copy(roster_url: str, snapshot_id: str, folder: Path) -> tuple[float, int]:
-    """Copy the snapshot's ``persons`` rows into an empty twin table with COPY.
+def time_raw_copy(roster_url: str, snapshot_id: str,
+                  folder: Path) -> tuple[float, float, int]:
+    """Copy the snapshot's ``persons`` rows into empty twin tables with COPY.
 
-    Returns the seconds of ``COPY persons_copy FROM STDIN`` and the rows copied. The
-    twin has the same columns, primary key and indexes as ``persons``. Exporting
-    the rows to a file first is not timed.
+    Returns the seconds of ``COPY persons_copy FROM STDIN`` into a twin with the
+    same columns, primary key and indexes as ``persons``; the seconds of a COPY into
+    a twin without indexes followed by building the same three indexes, as the
+    import does; and the rows copied. Exporting the rows to a file is not timed.
     """
     export = folder / "persons.copy"
     # COPY needs a blocking connection: no eventlet wait callback in this process.
@@ -225,10 +237,21 @@ def time_raw_copy(roster_url: str, snapshot_id: str, folder: Path) -> tuple[floa
             copied = cursor.fetchone()[0]
             cursor.execute("DROP TABLE persons_copy")
         connection.commit()
+        with connection.cursor() as cursor, export.open("rb") as handle:
+            cursor.execute("CREATE TABLE persons_copy (LIKE persons)")
+            connection.commit()
+            started = time.perf_counter()
+            cursor.copy_expert("COPY persons_copy FROM STDIN", handle)
+            for statement in COPY_INDEXES:
+                cursor.execute(statement)
+            connection.commit()
+            then_indexed = time.perf_counter() - started
+            cursor.execute("DROP TABLE persons_copy")
+        connection.commit()
     finally:
         connection.close()
         export.unlink(missing_ok=True)
-    return seconds, copied
+    return seconds, then_indexed, copied
 
 
 # -- the run ---------------------------------------------------------------------------
@@ -266,6 +289,8 @@ def run(args, stack: ExitStack) -> dict:
         env["ROSTER_BATCH_SIZE"] = str(args.batch_size)
     outcome = {"succeeded": False}
     stack.callback(lambda: outcome["succeeded"] or _keep_logs(folder))
+    if args.keep_logs:
+        stack.callback(_copy_logs, folder, args.keep_logs)
     roster = start_service(stack, "roster", env, folder)
     issuance = start_service(stack, "issuance", env, folder)
     services = (roster, issuance)
@@ -315,10 +340,13 @@ def run(args, stack: ExitStack) -> dict:
         log.info("issuance stores all %d beneficiaries %.1f s after publishing began",
                  expected, figures["delivered_s"])
 
-    figures["copy_s"], copied = time_raw_copy(roster_url, report["snapshot_id"], folder)
+    figures["copy_s"], figures["copy_then_index_s"], copied = time_raw_copy(
+        roster_url, report["snapshot_id"], folder)
     if copied != args.persons:
         raise BenchmarkError(f"COPY loaded {copied} rows, expected {args.persons}")
     figures["import_to_copy"] = figures["import_s"] / figures["copy_s"]
+    figures["import_to_copy_then_index"] = (figures["import_s"]
+                                            / figures["copy_then_index_s"])
     outcome["succeeded"] = True
     return figures
 
@@ -339,6 +367,12 @@ def _keep_logs(folder: Path) -> None:
     print(f"service logs kept in {kept}", file=sys.stderr)
 
 
+def _copy_logs(folder: Path, target: Path) -> None:
+    target.mkdir(parents=True, exist_ok=True)
+    for log_file in folder.glob("*.log"):
+        shutil.copy(log_file, target / log_file.name)
+
+
 def print_figures(figures: dict) -> None:
     full_size = figures["persons"] >= 1_000_000
     rows = [
@@ -351,6 +385,10 @@ def print_figures(figures: dict) -> None:
          + (f"; target < {MEMORY_TARGET_MB} MB)" if full_size else ")")),
         ("raw COPY of the same rows", f"{figures['copy_s']:.1f} s"),
         ("import / COPY", f"{figures['import_to_copy']:.1f}x"),
+        ("COPY without indexes, then the indexes",
+         f"{figures['copy_then_index_s']:.1f} s"),
+        ("import / (COPY, then indexes)",
+         f"{figures['import_to_copy_then_index']:.1f}x"),
         ("publish RPC (outbox commit)",
          f"{figures['publish_rpc_s']:.1f} s, {figures['batches']:,} batches"),
         ("publish to all known by issuance", f"{figures['delivered_s']:.1f} s"

@@ -4,6 +4,7 @@ Every function applies one event inside the consumer's transaction. Writes are
 upserts, because events of different types can arrive in any order.
 """
 
+import json
 import logging
 
 from sqlalchemy import func, select, update
@@ -12,10 +13,17 @@ from sqlalchemy.dialects import postgresql, sqlite
 from aixin.commands import record_audit
 from aixin.errors import NotFound
 from aixin.outbox import jsonable
+from aixin.pg_arrays import text_array
 from services.issuance.domain import states
 from services.issuance.domain.voids import VoidReason
-from services.issuance.models import (beneficiaries, campaigns, merchant_townships,
-                                      merchants, townships, vouchers)
+from services.issuance.models import (
+    beneficiaries,
+    campaigns,
+    merchant_townships,
+    merchants,
+    townships,
+    vouchers,
+)
 from services.issuance.voiding import void_voucher
 
 log = logging.getLogger(__name__)
@@ -92,29 +100,93 @@ def apply_roster_published(session, data: dict) -> None:
     """Upsert a batch of beneficiaries and their townships, a few statements per batch.
 
     Each beneficiary becomes ``entitled`` with the published data, as one row-by-row
-    upsert would leave it. Rows are sent in chunks of ``UPSERT_CHUNK_ROWS``.
+    upsert would leave it. On PostgreSQL the whole batch is one statement over
+    column arrays; elsewhere rows are sent in chunks of ``UPSERT_CHUNK_ROWS``.
     """
     campaign_id = data["campaign_id"]
     township_names: dict[str, str] = {}
     for person in data["beneficiaries"]:
         township_names[person["township_code"]] = person["township_name"]
-    for code in sorted(township_names):
-        _ensure_township(session, campaign_id, code, township_names[code])
     # Keyed by beneficiary: one statement may not update a row twice (PostgreSQL), and
     # the last copy of a repeated person wins, as with one upsert per person.
-    by_id = {person["beneficiary_id"]: {
-        "campaign_id": campaign_id, "beneficiary_id": person["beneficiary_id"],
-        **_beneficiary_values(person), "status": "entitled"}
-        for person in data["beneficiaries"]}
-    rows = list(by_id.values())
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    by_id = {person["beneficiary_id"]: person for person in data["beneficiaries"]}
+    if session.get_bind().dialect.name == "postgresql":
+        _ensure_townships_postgres(session, campaign_id, township_names)
+        _upsert_beneficiaries_postgres(session, campaign_id, list(by_id.values()))
+        return
+    for code in sorted(township_names):
+        _ensure_township(session, campaign_id, code, township_names[code])
+    rows = [{"campaign_id": campaign_id, "beneficiary_id": beneficiary_id,
+             **_beneficiary_values(person), "status": "entitled"}
+            for beneficiary_id, person in by_id.items()]
     for start in range(0, len(rows), UPSERT_CHUNK_ROWS):
-        statement = dialect.insert(beneficiaries).values(
+        statement = sqlite.insert(beneficiaries).values(
             rows[start:start + UPSERT_CHUNK_ROWS])
         updated = {name: statement.excluded[name]
                    for name in (*_BENEFICIARY_FIELDS, "status")}
         session.execute(statement.on_conflict_do_update(
             index_elements=["campaign_id", "beneficiary_id"], set_=updated))
+
+
+_UNNEST_UPSERT = f"""
+INSERT INTO beneficiaries
+    (campaign_id, beneficiary_id, {", ".join(_BENEFICIARY_FIELDS)}, status)
+SELECT %s, b.beneficiary_id, b.name, b.masked_id, b.township_code, b.village,
+       b.categories::json, b.support_mode, b.institution, 'entitled'
+FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[],
+            %s::text[], %s::text[])
+     AS b(beneficiary_id, name, masked_id, township_code, village, categories,
+          support_mode, institution)
+ON CONFLICT (campaign_id, beneficiary_id) DO UPDATE SET
+    {", ".join(f"{name} = excluded.{name}" for name in _BENEFICIARY_FIELDS)},
+    status = excluded.status
+"""
+
+
+# As _ensure_township for many townships: insert if absent, else take a new name.
+_UNNEST_TOWNSHIPS = """
+INSERT INTO townships (campaign_id, township_code, name, amendment_delta,
+                       allocated_fen, last_sequence)
+SELECT %s, t.code, t.name, 0, 0, 0 FROM unnest(%s::text[], %s::text[]) AS t(code, name)
+ON CONFLICT (campaign_id, township_code) DO UPDATE SET name = excluded.name
+    WHERE excluded.name <> '' AND townships.name <> excluded.name
+"""
+
+
+def _ensure_townships_postgres(session, campaign_id: str, names: dict) -> None:
+    codes = sorted(names)  # the same lock order in every consumer
+    session.connection().exec_driver_sql(_UNNEST_TOWNSHIPS, (
+        campaign_id, text_array(codes), text_array([names[code] for code in codes])))
+
+
+def _upsert_beneficiaries_postgres(session, campaign_id: str, persons: list) -> None:
+    """One ``INSERT ... SELECT FROM unnest ... ON CONFLICT DO UPDATE`` for a batch.
+
+    ``categories`` is JSON text as SQLAlchemy's JSON type would write it.
+    """
+    if not persons:
+        return
+    categories: dict[tuple, str] = {}
+    columns = [
+        [person["beneficiary_id"] for person in persons],
+        [person["name"] for person in persons],
+        [person["masked_id"] for person in persons],
+        [person["township_code"] for person in persons],
+        [person["village"] for person in persons],
+        [_json_list(categories, person["categories"]) for person in persons],
+        [person["support_mode"] for person in persons],
+        [person.get("institution") for person in persons],
+    ]
+    session.connection().exec_driver_sql(
+        _UNNEST_UPSERT, (campaign_id, *(text_array(column) for column in columns)))
+
+
+def _json_list(cache: dict, values) -> str:
+    key = tuple(values)
+    text = cache.get(key)
+    if text is None:
+        text = cache[key] = json.dumps(list(values))
+    return text
 
 
 def apply_roster_publication_completed(session, data: dict) -> None:

@@ -1,23 +1,45 @@
 """The keys that protect resident ID numbers, read from the environment only.
 
-``ROSTER_ENCRYPTION_KEY`` is a Fernet key (AES-128-CBC with HMAC-SHA256): full ID
-numbers are stored encrypted with it. ``ROSTER_HASH_KEY`` keys the HMAC-SHA256 by
-which an ID number is looked up without decrypting, and from which the opaque
-beneficiary id is derived. Neither key appears in config files or logs.
+``ROSTER_ENCRYPTION_KEY`` is a Fernet key. Full ID numbers are stored encrypted with
+AES-256-GCM under a key derived from it with HKDF-SHA256, as ``A1.`` and the
+URL-safe base64 of a random 12-byte nonce, the ciphertext and the 16-byte tag. Rows
+written before this scheme hold Fernet tokens (AES-128-CBC with HMAC-SHA256) of the
+same key, and :meth:`RosterKeys.decrypt` still reads them. AES-GCM costs about a
+third of Fernet's time per ID number, which matters for a million-person import.
+
+``ROSTER_HASH_KEY`` keys the HMAC-SHA256 by which an ID number is looked up without
+decrypting, and from which the opaque beneficiary id is derived. Neither key appears
+in config files or logs.
 """
 
+import base64
+import binascii
+import functools
 import hashlib
 import hmac
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from cryptography.fernet import Fernet
+from cryptography.exceptions import InvalidTag
+from cryptography.fernet import Fernet, InvalidToken
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from nameko.extensions import DependencyProvider
 
 ENCRYPTION_KEY_VARIABLE = "ROSTER_ENCRYPTION_KEY"
 HASH_KEY_VARIABLE = "ROSTER_HASH_KEY"
 MIN_HASH_KEY_LENGTH = 32
 BENEFICIARY_ID_LENGTH = 20
+
+# A stored ID number in the AES-GCM scheme starts with this; a Fernet token never
+# does (it starts with "gAAAAA", its version byte 0x80).
+AESGCM_PREFIX = "A1."
+_AESGCM_INFO = b"aixin roster id_number aes-256-gcm v1"
+# Binds every ciphertext to its use: an ID number of the roster's persons table.
+_AESGCM_CONTEXT = b"aixin:roster:persons.id_encrypted"
+_NONCE_BYTES = 12
+_URLSAFE = bytes.maketrans(b"+/", b"-_")  # as base64.urlsafe_b64encode
 
 _MAKE_FERNET_KEY = ('python -c "from cryptography.fernet import Fernet; '
                     'print(Fernet.generate_key().decode())"')
@@ -28,23 +50,58 @@ _MAKE_HASH_KEY = 'python -c "import secrets; print(secrets.token_hex(32))"'
 class RosterKeys:
     fernet: Fernet
     hash_key: bytes
+    encryption_key: bytes = field(repr=False)  # the configured Fernet key
+    _aead: AESGCM = field(init=False, repr=False, compare=False)
+    _hmac: hmac.HMAC = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self):
+        derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
+                       info=_AESGCM_INFO).derive(self.encryption_key)
+        object.__setattr__(self, "_aead", AESGCM(derived))
+        object.__setattr__(self, "_hmac", hmac.new(self.hash_key,
+                                                   digestmod=hashlib.sha256))
 
     def encrypt(self, id_number: str) -> str:
-        return self.fernet.encrypt(id_number.encode("ascii")).decode("ascii")
+        """Encrypt an ID number with AES-256-GCM: ``A1.`` and URL-safe base64."""
+        nonce = os.urandom(_NONCE_BYTES)
+        sealed = self._aead.encrypt(nonce, id_number.encode("ascii"), _AESGCM_CONTEXT)
+        encoded = binascii.b2a_base64(nonce + sealed, newline=False)
+        return AESGCM_PREFIX + encoded.translate(_URLSAFE).decode("ascii")
 
     def decrypt(self, token: str) -> str:
-        return self.fernet.decrypt(token.encode("ascii")).decode("ascii")
+        """Decrypt a stored ID number, AES-GCM or an older row's Fernet token.
+
+        Raises ``cryptography.fernet.InvalidToken`` for a token that was altered or
+        encrypted under another key, in either scheme.
+        """
+        if not token.startswith(AESGCM_PREFIX):
+            return self.fernet.decrypt(token.encode("ascii")).decode("ascii")
+        try:
+            sealed = base64.urlsafe_b64decode(token[len(AESGCM_PREFIX):])
+            plain = self._aead.decrypt(sealed[:_NONCE_BYTES], sealed[_NONCE_BYTES:],
+                                       _AESGCM_CONTEXT)
+        except (InvalidTag, binascii.Error, ValueError):
+            raise InvalidToken from None
+        return plain.decode("ascii")
 
     def id_hash(self, id_number: str) -> str:
         """Return the keyed hash of a normalised 18-character ID number, in hex."""
-        digest = hmac.new(self.hash_key, id_number.encode("ascii"), hashlib.sha256)
+        digest = self._hmac.copy()  # keyed once: copying is cheaper than new()
+        digest.update(id_number.encode("ascii"))
         return digest.hexdigest()
 
 
 def beneficiary_id(campaign_id: str, id_hash: str) -> str:
     """Derive the opaque beneficiary id: the same person in one campaign keeps it."""
-    digest = hashlib.sha256(f"{campaign_id}:{id_hash}".encode()).hexdigest()
-    return digest[:BENEFICIARY_ID_LENGTH]
+    digest = _campaign_digest(campaign_id).copy()
+    digest.update(id_hash.encode())
+    return digest.hexdigest()[:BENEFICIARY_ID_LENGTH]
+
+
+@functools.lru_cache(maxsize=64)
+def _campaign_digest(campaign_id: str):
+    """SHA-256 fed with ``<campaign_id>:``, copied for each person of the campaign."""
+    return hashlib.sha256(f"{campaign_id}:".encode())
 
 
 def keys_from_environment(environ=os.environ) -> RosterKeys:
@@ -71,7 +128,8 @@ def keys_from_environment(environ=os.environ) -> RosterKeys:
         raise RuntimeError(
             f"{HASH_KEY_VARIABLE} is only {len(hash_key)} characters long: use at "
             f"least {MIN_HASH_KEY_LENGTH}, for example from {_MAKE_HASH_KEY}.")
-    return RosterKeys(fernet=fernet, hash_key=hash_key.encode("utf-8"))
+    return RosterKeys(fernet=fernet, hash_key=hash_key.encode("utf-8"),
+                      encryption_key=base64.urlsafe_b64decode(encryption_key))
 
 
 class Keys(DependencyProvider):

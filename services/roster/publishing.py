@@ -48,10 +48,12 @@ def publish(session, campaign_id: str, snapshot_id: str, batch_size: int,
     townships: dict[str, dict] = {}
     batch: list[dict] = []
     batch_no = 0
-    for row, state in current.iter_listed(session, snapshot_id, batch_size):
-        record = current.beneficiary_record(row, state)
-        counts = townships.setdefault(row.township_code, {
-            "code": row.township_code, "name": row.township_name, "eligible": 0})
+    for record in current.iter_listed_records(session, snapshot_id, batch_size):
+        counts = townships.get(record["township_code"])
+        if counts is None:
+            counts = townships[record["township_code"]] = {
+                "code": record["township_code"], "name": record["township_name"],
+                "eligible": 0}
         counts["eligible"] += 1
         batch.append(record)
         if len(batch) == batch_size:

@@ -27,7 +27,8 @@ from services.roster.keys import Keys
 
 log = logging.getLogger(__name__)
 
-DEFAULT_BATCH_SIZE = 500
+# 2,000 delivered a million persons faster than 500 (docs/benchmarks.md).
+DEFAULT_BATCH_SIZE = 2000
 DEFAULT_NOTICE_DAYS = 7
 
 

@@ -37,6 +37,13 @@ class Producer:
             if fail_after_write:
                 raise InvalidInput("rejected", "测试用的拒绝")
 
+    @rpc
+    def announce_all(self, names: list):
+        with self.db.transaction() as session:
+            for name in names:
+                record_event(session, "campaign_created", {**CAMPAIGN, "name": name},
+                             self.clock.now())
+
 
 class Consumer:
     """Stands in for the roster service, one consumer of campaign_created."""
@@ -86,6 +93,18 @@ class TestOutboxDelivery:
         wait_for(lambda: len(RECEIVED) == 1)
         eventlet.sleep(0.5)
         assert len(RECEIVED) == 1
+
+    def test_large_event_is_relayed_with_small_ones(self, runner_factory, config):
+        # A body over RELAY_INLINE_BODY_BYTES is read on its own when its turn comes.
+        runner = runner_factory(config, Producer, Consumer)
+        runner.start()
+        with ServiceRpcProxy("redemption", config) as producer:
+            producer.announce_all(["小", "大" * 40_000, "小"])
+        wait_for(lambda: len(RECEIVED) == 3)
+        rows = outbox_rows(config["REDEMPTION_DATABASE_URL"])
+        assert sorted(RECEIVED) == sorted(row.event_id for row in rows)
+        wait_for(lambda: all(row.published_at is not None for row in outbox_rows(
+            config["REDEMPTION_DATABASE_URL"])))
 
     def test_rolled_back_change_sends_nothing(self, runner_factory, config):
         runner = runner_factory(config, Producer, Consumer)

@@ -6,6 +6,8 @@ The older 15-digit form has a 6-digit birth date (YYMMDD, 1900s) and no check
 character.
 """
 
+import functools
+import operator
 import re
 from datetime import date
 
@@ -19,6 +21,9 @@ ID_BORN_AFTER_SNAPSHOT = "id_born_after_snapshot"
 _WEIGHTS = tuple(pow(2, 17 - i, 11) for i in range(17))
 # Indexed by the weighted sum mod 11: the check character that makes it 1 mod 11.
 _CHECK_CHARACTERS = "10X98765432"
+# The weighted sum over the character codes exceeds the one over the digits by this.
+_CODE_OFFSET = ord("0") * sum(_WEIGHTS)
+_CHECK_CHARACTER_SET = frozenset("0123456789X")
 
 _ID18 = re.compile(r"\d{17}[\dX]")
 _ID15 = re.compile(r"\d{15}")
@@ -42,8 +47,12 @@ def normalize_id_text(raw) -> str:
     """
     if raw is None:
         return ""
-    text = str(raw).translate(_TRANSLATION)
-    return "".join(text.split()).replace("x", "X")
+    text = str(raw)
+    if not text.isascii():  # every character translated is outside ASCII
+        text = text.translate(_TRANSLATION)
+    if not text.isalnum():  # else it has no whitespace to drop
+        text = "".join(text.split())
+    return text.replace("x", "X")
 
 
 def looks_like_spreadsheet_number(raw) -> bool:
@@ -67,7 +76,8 @@ def check_character(first17: str) -> str:
         raise ValueError(
             f"invalid ID number prefix {mask_id(first17)}: need 17 ASCII digits"
         )
-    total = sum(int(digit) * weight for digit, weight in zip(first17, _WEIGHTS))
+    codes = first17.encode("ascii")
+    total = sum(map(operator.mul, codes, _WEIGHTS)) - _CODE_OFFSET
     return _CHECK_CHARACTERS[total % 11]
 
 
@@ -87,7 +97,11 @@ def upgrade_15_to_18(id15: str) -> str:
 
 def birth_date(id18: str) -> date | None:
     """Return the birth date in characters 7-14, or None if it is not a real date."""
-    digits = id18[6:14]
+    return _date_of(id18[6:14])
+
+
+@functools.lru_cache(maxsize=1 << 16)  # a roster has a few tens of thousands of dates
+def _date_of(digits: str) -> date | None:
     if len(digits) != 8 or not digits.isascii() or not digits.isdigit():
         return None
     try:
@@ -111,12 +125,20 @@ def classify_id(
     """
     if not normalized:
         return MISSING_ID, normalized
+    if (len(normalized) == 18 and normalized.isascii() and normalized[:17].isdigit()
+            and normalized[17] in _CHECK_CHARACTER_SET):
+        return _classify_id18(normalized, snapshot_end)  # the usual case, quickly
     if looks_like_spreadsheet_number(normalized) or not normalized.isascii():
         return INVALID_ID_FORMAT, normalized
     if _ID15.fullmatch(normalized):
         normalized = upgrade_15_to_18(normalized)
     elif _ID18.fullmatch(normalized) is None:
         return INVALID_ID_FORMAT, normalized
+    return _classify_id18(normalized, snapshot_end)
+
+
+def _classify_id18(normalized: str, snapshot_end: date | None):
+    """Check the birth date and check character of a well-formed 18-character ID."""
     born = birth_date(normalized)
     if born is None:
         return INVALID_ID_BIRTHDATE, normalized

@@ -5,6 +5,10 @@ The import runs in two passes over very different amounts of data:
 1. Every row is read once, normalised and checked (:data:`ROW_CHECKS` of
    :mod:`.rejections`, first failure wins). A row that passes is folded into a
    small per-person state keyed by its ID number; the row itself is dropped.
+   The state is a few typed arrays and lists indexed by the person's position
+   (about 65 bytes a person in the million-person benchmark, names included; see
+   :mod:`.person_index`), so a million persons fit in the roster service's memory
+   limit.
 2. When every file is read, each person's state is settled: rows that place one
    ID number in two townships (or under two names) are all rejected, the others
    become one beneficiary whose extra rows count as ``merged_duplicates``.
@@ -15,14 +19,14 @@ Nothing is dropped silently: ``rows_read == accepted_rows + rejected_rows`` and
 
 import calendar
 import logging
+from array import array
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterable, Iterator, NamedTuple
 
 from . import rejections as reasons
 from .idnumber import (
-    check_character,
     classify_id,
     looks_like_spreadsheet_number,
     mask_id,
@@ -39,6 +43,7 @@ from .normalize import (
     parse_category,
     parse_support_mode,
 )
+from .person_index import PersonIndex
 from .readers import (
     CATEGORY,
     ID_NUMBER,
@@ -89,6 +94,19 @@ class Beneficiary:
     source_rows: tuple  # of SourceRow
 
 
+class PersonFields(NamedTuple):
+    """A beneficiary's fields without its source rows: cheap to make by the million."""
+
+    id_number: str
+    name: str
+    township_code: str
+    township_name: str
+    village: str | None
+    categories: frozenset
+    support_mode: str
+    institution: str | None
+
+
 @dataclass
 class TownshipFigures:
     name: str
@@ -118,10 +136,15 @@ class ImportResult:
     townships: dict  # 12-digit code -> TownshipFigures
     rejections: list  # of Rejection, in file and row order
     _beneficiaries: Callable[[], Iterator[Beneficiary]] = field(repr=False)
+    _person_fields: Callable[[], Iterator[PersonFields]] = field(repr=False)
 
     def iter_beneficiaries(self) -> Iterator[Beneficiary]:
         """Yield the beneficiaries one at a time, in order of first appearance."""
         return self._beneficiaries()
+
+    def iter_person_fields(self) -> Iterator[PersonFields]:
+        """Yield what iter_beneficiaries does, without source rows, faster."""
+        return self._person_fields()
 
     @property
     def beneficiaries(self) -> list:
@@ -145,30 +168,11 @@ class ImportResult:
         }
 
 
-class _Person:
-    """What the import keeps of one accepted ID number: a few references."""
-
-    __slots__ = ("township", "name", "village", "flags", "institution", "rows")
-
-    def __init__(self, township, name, village, flags, institution, row):
-        self.township = township
-        self.name = name
-        self.village = village
-        self.flags = flags
-        self.institution = institution
-        self.rows = row  # an int for one row, a list of ints for more
-
-
-@dataclass(frozen=True, slots=True)
-class _Checked:
-    """A row that passed every row check, in the form the grouping needs."""
-
-    key: int
-    township: object
-    name: str
-    village: str | None
-    flags: int
-    institution: str | None
+# Cleaned cells cached per column (village, institution, township, category and
+# support mode repeat on most rows) until a column has this many distinct values.
+_CACHED_CELLS = 100_000
+_UNCACHED = object()
+_CACHEABLE_TYPES = frozenset({str, bool, type(None)})
 
 
 class RosterImport:
@@ -196,8 +200,25 @@ class RosterImport:
         self._layout_index: dict[Layout, int] = {}
         self._townships: dict[str, object] = {}
         self._interned: dict[str, str] = {}
-        self._persons: dict[int, _Person] = {}
-        self._conflicts: dict[int, list] = {}
+        # Per column, raw cell (or cells) -> cleaned value.
+        self._cells = {column: {} for column in (TOWNSHIP, CATEGORY, INSTITUTION,
+                                                 VILLAGE)}
+        # Persons: the first 17 digits of the ID number -> position, and by position
+        # the ID number's check character, the first row's township (index into
+        # _township_list), name, village, institution, flags and source row;
+        # further rows in _more_rows.
+        self._persons = PersonIndex()
+        self._township_list: list = []
+        self._township_index: dict[int, int] = {}  # id(Township) -> index
+        self._person_township = array("I")
+        self._person_name: list[str] = []
+        self._person_village: list[str | None] = []
+        self._person_institution: list[str | None] = []
+        self._person_flags = array("B")
+        self._person_row = array("q")
+        self._person_check = bytearray()  # the check character, as its code
+        self._more_rows: dict[int, list] = {}  # position -> refs after the first
+        self._conflicts: dict[int, list] = {}  # position -> [(ref, township, name)]
         self._rejections: list[tuple[int, Rejection]] = []  # (source row, rejection)
         self._rejected = Counter()
         self._rows_read = 0
@@ -217,22 +238,21 @@ class RosterImport:
             ref = self._ref(row)
             checked = self._check(row)
             if checked is not None:
-                self._accept(checked, ref)
+                self._accept(ref, *checked)
 
     def finish(self) -> ImportResult:
         """Settle every person and return the figures, rejections and beneficiaries."""
         if self._result is not None:
             return self._result
         conflict_rows = sum(self._reject_conflicts())
-        persons = self._persons
         merged = sum(
-            len(person.rows) - 1
-            for person in persons.values()
-            if not person.flags & _CONFLICT and isinstance(person.rows, list)
+            len(refs)
+            for position, refs in self._more_rows.items()
+            if position not in self._conflicts
         )
         rejected_rows = sum(self._rejected.values())
         accepted_rows = self._rows_read - rejected_rows
-        beneficiaries = len(persons) - len(self._conflicts)
+        beneficiaries = len(self._persons) - len(self._conflicts)
         self._rejections.sort(key=lambda pair: pair[0])
         result = self._result = ImportResult(
             files=list(self._files),
@@ -245,6 +265,7 @@ class RosterImport:
             townships=self._township_figures(),
             rejections=[rejection for _, rejection in self._rejections],
             _beneficiaries=self._iter_beneficiaries,
+            _person_fields=self._iter_person_fields,
         )
         log.info(
             "roster import finished: district=%s files=%d rows_read=%d accepted=%d "
@@ -262,9 +283,13 @@ class RosterImport:
 
     # -- pass 1: one row ---------------------------------------------------------
 
-    def _check(self, row: RosterRow) -> _Checked | None:
-        """Return the checked row, or None after recording why it is rejected."""
-        raw_id = row.get(ID_NUMBER)
+    def _check(self, row: RosterRow) -> tuple | None:
+        """Return the checked row, or None after recording why it is rejected.
+
+        A checked row is ``(id18, township, name, village, flags, institution)``.
+        """
+        values = row.values
+        raw_id = values.get(ID_NUMBER)
         reason, id18 = classify_id(normalize_id_text(raw_id), self._snapshot_end)
         if reason is None and not isinstance(raw_id, str):
             if looks_like_spreadsheet_number(raw_id):  # a number cell lost digits
@@ -272,23 +297,28 @@ class RosterImport:
         if reason is not None:
             return self._reject_id(row, reason, raw_id, id18)
 
-        township, reason = self._township(row)
+        township, reason = self._cell(
+            TOWNSHIP, (values.get(TOWNSHIP), values.get(TOWNSHIP_CODE)),
+            self._township)
         if reason is not None:
-            return self._reject(row, TOWNSHIP, reason, row.get(TOWNSHIP))
+            return self._reject(row, TOWNSHIP, reason, values.get(TOWNSHIP))
 
-        category, mode = self._category(row)
-        institution = self._intern(clean_text(row.get(INSTITUTION))) or None
+        category, mode = self._cell(
+            CATEGORY, (values.get(CATEGORY), values.get(SUPPORT_MODE),
+                       CATEGORY in row.layout.columns), self._category)
+        institution = self._cell(INSTITUTION, values.get(INSTITUTION),
+                                 self._cleaned_or_none)
         if category == TEKUN and mode is None:
             mode = INSTITUTIONAL if institution else DISPERSED
         if mode == INSTITUTIONAL and category == TEKUN and institution is None:
             return self._reject(row, INSTITUTION, reasons.MISSING_INSTITUTION, "")
 
-        name = clean_name(row.get(NAME))
+        name = clean_name(values.get(NAME))
         if not name:
             return self._reject(row, NAME, reasons.MISSING_NAME, "")
         if category is None:
             return self._reject(
-                row, CATEGORY, reasons.UNKNOWN_CATEGORY, row.get(CATEGORY)
+                row, CATEGORY, reasons.UNKNOWN_CATEGORY, values.get(CATEGORY)
             )
 
         flags = _BITS[category]
@@ -296,14 +326,29 @@ class RosterImport:
             flags |= _INSTITUTIONAL
         else:
             institution = None  # only an institution-supported person has one
-        return _Checked(
-            key=int(id18[:17]),
-            township=township,
-            name=self._intern(name),
-            village=self._intern(clean_text(row.get(VILLAGE))) or None,
-            flags=flags,
-            institution=institution,
-        )
+        village = self._cell(VILLAGE, values.get(VILLAGE), self._cleaned_or_none)
+        return id18, township, self._intern(name), village, flags, institution
+
+    def _cell(self, column: str, raw, clean):
+        """Return ``clean(raw)``, cached when ``raw`` is text, None or bool.
+
+        ``raw`` is a cell or a tuple of cells. Numbers and dates are cleaned every
+        time: 1 and 1.0 are equal dictionary keys but clean to different text (True
+        is equal to them too, but they are never looked up).
+        """
+        for item in raw if type(raw) is tuple else (raw,):
+            if type(item) not in _CACHEABLE_TYPES:
+                return clean(raw)
+        cache = self._cells[column]
+        cleaned = cache.get(raw, _UNCACHED)
+        if cleaned is _UNCACHED:
+            cleaned = clean(raw)
+            if len(cache) < _CACHED_CELLS:
+                cache[raw] = cleaned
+        return cleaned
+
+    def _cleaned_or_none(self, raw) -> str | None:
+        return self._intern(clean_text(raw)) or None
 
     def _reject_id(self, row, reason, raw_id, id18):
         context = {"value": mask_id(id18), "snapshot": self._snapshot_label}
@@ -327,10 +372,13 @@ class RosterImport:
         self._record(row, column, value, reason, message)
         return None
 
-    def _township(self, row) -> tuple[object, str | None]:
-        """Return ``(Township, None)``, or ``(None, reason)`` when it has none."""
-        name = clean_text(row.get(TOWNSHIP))
-        code = clean_text(row.get(TOWNSHIP_CODE))
+    def _township(self, cells: tuple) -> tuple[object, str | None]:
+        """Return ``(Township, None)``, or ``(None, reason)`` when it has none.
+
+        ``cells`` are the raw township and township code cells of a row.
+        """
+        name = clean_text(cells[0])
+        code = clean_text(cells[1])
         if name.isdigit() and len(name) == 12:
             code = name  # a division code written in the township column
         if code and not code.startswith(self.district_code):
@@ -344,12 +392,17 @@ class RosterImport:
             return None, reasons.TOWNSHIP_OUTSIDE_DISTRICT
         return township, None
 
-    def _category(self, row) -> tuple[str | None, str | None]:
-        """Category and support mode; a list without 保障类别 lists extreme poverty."""
-        written_mode = parse_support_mode(row.get(SUPPORT_MODE))
-        if clean_text(row.get(CATEGORY)):
-            category, mode = parse_category(row.get(CATEGORY))
-        elif written_mode or CATEGORY not in row.layout.columns:
+    def _category(self, cells: tuple) -> tuple[str | None, str | None]:
+        """Category and support mode; a list without 保障类别 lists extreme poverty.
+
+        ``cells`` are the raw category and support mode cells of a row and whether
+        its file has a category column.
+        """
+        raw_category, raw_mode, has_category_column = cells
+        written_mode = parse_support_mode(raw_mode)
+        if clean_text(raw_category):
+            category, mode = parse_category(raw_category)
+        elif written_mode or not has_category_column:
             category, mode = TEKUN, None
         else:
             return None, None
@@ -359,37 +412,49 @@ class RosterImport:
 
     # -- pass 1: fold an accepted row into its person ----------------------------
 
-    def _accept(self, checked: _Checked, ref: int) -> None:
-        key = checked.key
-        person = self._persons.get(key)
-        if person is None:
-            self._persons[key] = _Person(
-                checked.township,
-                checked.name,
-                checked.village,
-                checked.flags,
-                checked.institution,
-                ref,
-            )
+    def _accept(self, ref: int, id18: str, township, name: str, village, flags: int,
+                institution) -> None:
+        position, added = self._persons.add(int(id18[:17]))
+        if added:
+            self._person_check.append(ord(id18[17]))
+            self._person_township.append(self._township_number(township))
+            self._person_name.append(name)
+            self._person_village.append(village)
+            self._person_institution.append(institution)
+            self._person_flags.append(flags)
+            self._person_row.append(ref)
             return
-        if person.flags & _CONFLICT:
-            self._conflicts[key].append((ref, checked.township, checked.name))
+        if self._person_flags[position] & _CONFLICT:
+            self._conflicts[position].append((ref, township, name))
             return
-        if person.township.code != checked.township.code or person.name != checked.name:
+        first_township = self._township_list[self._person_township[position]]
+        first_name = self._person_name[position]
+        if first_township.code != township.code or first_name != name:
             # Until now every row of this person agreed: rebuild them for the report.
-            self._conflicts[key] = [
-                (old_ref, person.township, person.name) for old_ref in _refs(person)
-            ] + [(ref, checked.township, checked.name)]
-            person.flags |= _CONFLICT
-            person.rows = None
+            self._conflicts[position] = [
+                (old_ref, first_township, first_name)
+                for old_ref in self._refs(position)
+            ] + [(ref, township, name)]
+            self._person_flags[position] |= _CONFLICT
+            self._more_rows.pop(position, None)
             return
-        person.flags |= checked.flags
-        person.village = person.village or checked.village
-        person.institution = person.institution or checked.institution
-        if isinstance(person.rows, list):
-            person.rows.append(ref)
-        else:
-            person.rows = [person.rows, ref]
+        self._person_flags[position] |= flags
+        self._person_village[position] = self._person_village[position] or village
+        self._person_institution[position] = (
+            self._person_institution[position] or institution
+        )
+        self._more_rows.setdefault(position, []).append(ref)
+
+    def _township_number(self, township) -> int:
+        # By identity: hashing the dataclass is slow, and the list keeps it alive.
+        number = self._township_index.get(id(township))
+        if number is None:
+            number = self._township_index[id(township)] = len(self._township_list)
+            self._township_list.append(township)
+        return number
+
+    def _refs(self, position: int) -> list:
+        return [self._person_row[position], *self._more_rows.get(position, ())]
 
     # -- pass 2: settle conflicts and count ----------------------------------------
 
@@ -417,42 +482,54 @@ class RosterImport:
 
     def _township_figures(self) -> dict:
         figures: dict[str, TownshipFigures] = {}
-        for person in self._persons.values():
-            if person.flags & _CONFLICT:
+        townships = self._township_list
+        for number, flags in zip(self._person_township, self._person_flags,
+                                 strict=True):
+            if flags & _CONFLICT:
                 continue
-            township = person.township
+            township = townships[number]
             counts = figures.get(township.code)
             if counts is None:
                 counts = figures[township.code] = TownshipFigures(township.name)
             counts.eligible += 1
-            if person.flags & _INSTITUTIONAL:
+            if flags & _INSTITUTIONAL:
                 counts.institutional += 1
-            elif person.flags & _BITS[TEKUN]:
+            elif flags & _BITS[TEKUN]:
                 counts.dispersed += 1
             else:
                 counts.dibao += 1
         return figures
 
     def _iter_beneficiaries(self) -> Iterator[Beneficiary]:
-        for key, person in self._persons.items():
-            if person.flags & _CONFLICT:
-                continue
-            first17 = f"{key:017d}"
+        for position, person in self._iter_settled():
             yield Beneficiary(
-                id_number=first17 + check_character(first17),
-                name=person.name,
-                township_code=person.township.code,
-                township_name=person.township.name,
-                village=person.village,
-                categories=frozenset(
-                    category for category, bit in _BITS.items() if person.flags & bit
-                ),
-                support_mode=(
-                    INSTITUTIONAL if person.flags & _INSTITUTIONAL else DISPERSED
-                ),
-                institution=person.institution,
-                source_rows=tuple(self._source(ref) for ref in _refs(person)),
+                *person,
+                source_rows=tuple(self._source(ref) for ref in self._refs(position)),
             )
+
+    def _iter_person_fields(self) -> Iterator[PersonFields]:
+        for _, person in self._iter_settled():
+            yield person
+
+    def _iter_settled(self) -> Iterator[tuple[int, PersonFields]]:
+        """Yield ``(position, fields)`` of every person not rejected as conflicting."""
+        townships = self._township_list
+        persons = zip(
+            self._persons.keys, self._person_check, self._person_township,
+            self._person_name, self._person_village, self._person_institution,
+            self._person_flags, strict=True,
+        )
+        make = PersonFields._make
+        for position, person in enumerate(persons):
+            key, check, township, name, village, institution, flags = person
+            if flags & _CONFLICT:
+                continue
+            township = townships[township]
+            yield position, make((
+                f"{key:017d}{chr(check)}", name, township.code, township.name,
+                village, _CATEGORY_SETS[flags & 7],
+                INSTITUTIONAL if flags & _INSTITUTIONAL else DISPERSED, institution,
+            ))
 
     # -- bookkeeping ------------------------------------------------------------
 
@@ -505,8 +582,11 @@ def import_roster(
     return roster_import.finish()
 
 
-def _refs(person: _Person) -> list:
-    return person.rows if isinstance(person.rows, list) else [person.rows]
+# The categories of each combination of category bits, shared by every person.
+_CATEGORY_SETS = {
+    flags: frozenset(category for category, bit in _BITS.items() if flags & bit)
+    for flags in range(8)
+}
 
 
 def _month_end(day: date) -> date:

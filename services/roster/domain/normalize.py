@@ -37,6 +37,8 @@ def clean_text(raw) -> str:
     For township, village, institution, category and support mode, where a space
     inside the text (``商桥 镇``) is always a typing slip.
     """
+    if type(raw) is str:  # the usual cell, without _as_text's type checks
+        return "".join(unicodedata.normalize("NFKC", raw).split())
     return "".join(_as_text(raw).split())
 
 

@@ -88,6 +88,7 @@ _TOTALS_PREFIXES = ("合计", "总计", "小计")
 # How far below the top a header row may sit (title rows, notes, blank rows).
 _HEADER_SEARCH_ROWS = 30
 _SNIFF_BYTES = 64 * 1024
+_ASCII_DIGITS = frozenset("0123456789")
 
 
 class RosterFileError(InvalidInput):
@@ -229,7 +230,12 @@ def _data_rows(rows, layout: Layout, header_keys: tuple) -> Iterator[RosterRow]:
 def _repeats_header(cells, layout: Layout, header_keys: tuple) -> bool:
     """Tell a header repeated on every printed page from a data row (cheaply)."""
     index = layout.columns[ID_NUMBER]
-    if index >= len(cells) or _header_key(cells[index]) != header_keys[index]:
+    if index >= len(cells):
+        return False
+    cell = cells[index]
+    if type(cell) is str and cell[:1] in _ASCII_DIGITS:
+        return False  # an ID number: every ID header is written in Chinese
+    if _header_key(cell) != header_keys[index]:
         return False
     return _keys(cells) == header_keys
 
@@ -279,6 +285,11 @@ def _keys(cells) -> tuple:
 
 
 def _is_blank(cells) -> bool:
+    if type(cells) is list:  # a CSV row, its cells all text: check them at once
+        try:
+            return not "".join(cells).strip()
+        except TypeError:
+            pass
     return all(cell is None or str(cell).strip() == "" for cell in cells)
 
 
