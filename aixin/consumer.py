@@ -70,7 +70,7 @@ def parse_event(event_type: str, body) -> ReceivedEvent:
     if body["type"] != event_type:
         raise ValueError(f"event type {body['type']!r} arrived on the {event_type} queue")
     try:
-        data = events.spec_of(event_type).schema().load(body["data"])
+        data = events.schema_of(event_type).load(body["data"])
     except ValidationError as error:
         raise ValueError(f"invalid {event_type} data: {error.messages}") from None
     return ReceivedEvent(

@@ -8,6 +8,7 @@ an event in a method named ``on_<event type>``, so its nameko queue is
 queues before publishing so that an event is never dropped for want of a queue.
 """
 
+import functools
 from dataclasses import dataclass
 
 from marshmallow import EXCLUDE, Schema, fields, validate
@@ -334,6 +335,12 @@ def spec_of(event_type: str) -> EventSpec:
         return CATALOGUE[event_type]
     except KeyError:
         raise KeyError(f"unknown event type {event_type!r}: add it to aixin/events.py") from None
+
+
+@functools.cache
+def schema_of(event_type: str) -> Schema:
+    """The schema of ``event_type``, built once: a schema keeps no state between loads."""
+    return spec_of(event_type).schema()
 
 
 def handler_name(event_type: str) -> str:

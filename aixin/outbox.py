@@ -58,7 +58,7 @@ def jsonable(value):
 def build_event(event_type: str, data: dict, occurred_at: datetime,
                 correlation_id: str | None = None) -> dict:
     """Return the event envelope for ``data``, validated against the catalogue."""
-    schema = events.spec_of(event_type).schema()
+    schema = events.schema_of(event_type)
     dumped = jsonable(data)
     problems = schema.validate(dumped)
     if problems:

@@ -64,7 +64,7 @@ def _campaign_context(database, campaign_id: str) -> tuple[dict, dict]:
         names = dict(session.execute(
             select(townships.c.township_code, townships.c.name)
             .where(townships.c.campaign_id == campaign_id)).all())
-    schema = events.spec_of("campaign_created").schema()
+    schema = events.schema_of("campaign_created")
     return schema.load(config), names
 
 

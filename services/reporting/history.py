@@ -31,7 +31,7 @@ def rebuild(session) -> dict:
     rows = session.execute(select(event_log.c.event_type, event_log.c.data)
                            .order_by(event_log.c.position)).all()
     for row in rows:
-        data = events.spec_of(row.event_type).schema().load(row.data)
+        data = events.schema_of(row.event_type).load(row.data)
         projection.apply(session, row.event_type, data)
     log.info("rebuilt the read model events=%s", len(rows))
     return {"events_replayed": len(rows)}
