@@ -339,7 +339,7 @@ def spec_of(event_type: str) -> EventSpec:
 
 @functools.cache
 def schema_of(event_type: str) -> Schema:
-    """The schema of ``event_type``, built once: a schema keeps no state between loads."""
+    """Return the schema of ``event_type``, built once: it keeps no state between loads."""
     return spec_of(event_type).schema()
 
 
