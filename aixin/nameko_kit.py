@@ -39,7 +39,7 @@ RELAY_MAX_BACKOFF_S = 10.0
 # Context key of an RPC request's deadline, in seconds since the epoch (wall time, not
 # the campaign clock). nameko sends it as the message header ``nameko.aixin_deadline``.
 RPC_DEADLINE_KEY = "aixin_deadline"
-# What a call to a service raises while RabbitMQ is down or restarting.
+# Errors of a call to a service while RabbitMQ is down or restarting.
 BROKER_ERRORS = (KombuOperationalError, AmqpConnectionError, ConnectionError)
 # On a connection the broker closed, py-amqp also raises a plain OSError.
 LOST_CONNECTION_ERRORS = (*BROKER_ERRORS, OSError)
@@ -167,9 +167,9 @@ def _send_rpc_reply_or_requeue(rpc_consumer, message, result, exc_info):
 
     nameko lets a failed reply escape the worker greenthread, and the container kills
     the whole service for it: a broker restart while any RPC was finishing stopped the
-    service for good. The request goes back to its queue instead, and runs again when
-    the broker is back: state changes carry idempotency keys and answer the first
-    outcome again, and a request past its caller's deadline is dropped.
+    service for good. The request goes back to its queue instead and runs again when
+    the broker is back. State changes carry idempotency keys, so the second run returns
+    the first outcome, and a request past its caller's deadline is dropped.
     """
     try:
         return _send_rpc_reply(rpc_consumer, message, result, exc_info)

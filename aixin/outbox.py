@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 RELAY_BATCH_SIZE = 200
 # A pass reads bodies up to this size with the rows it locks. A larger body (a
 # roster_published batch can be megabytes) is read alone just before it is
-# published, so a pass never holds RELAY_BATCH_SIZE large bodies in memory at once.
+# published, so a pass never keeps RELAY_BATCH_SIZE large bodies in memory at once.
 RELAY_INLINE_BODY_BYTES = 64 * 1024
 
 

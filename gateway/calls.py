@@ -60,5 +60,5 @@ class Call:
 
 @functools.cache
 def _schema(schema_class):
-    """One instance per body schema: building a schema costs more than loading."""
+    """Return one shared instance per body schema: building costs more than loading."""
     return schema_class()

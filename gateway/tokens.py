@@ -7,7 +7,7 @@ nothing useful about the stored tokens.
 A gateway keeps the tokens it found valid for a few seconds (``TokenCache``, default
 5 s, ``GATEWAY_TOKEN_CACHE_S``), because reading the token was 40% of the gateway's
 work per request. A revocation through a gateway empties that gateway's cache before
-it answers, so the token is refused at once there. Another gateway instance, or a
+it responds, so the token is rejected at once there. Another gateway instance, or a
 change made directly in the database, takes effect within the cache time.
 """
 

@@ -43,7 +43,7 @@ claims = Table(
 )
 
 # One row per message and channel. Status: pending, sending, sent, failed or skipped;
-# ``reason`` says why a skipped message was not sent.
+# ``reason`` gives why a skipped message was not sent.
 deliveries = Table(
     "deliveries", metadata,
     Column("delivery_id", String(36), primary_key=True),

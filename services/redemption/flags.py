@@ -39,7 +39,7 @@ def thresholds_of(campaign: dict) -> dict:
 
 @dataclass(frozen=True)
 class FlagInputs:
-    """What the rules read: the campaign, its redemption rows, merchants, removals."""
+    """Input rows of the rules: the campaign, its redemption rows, merchants, removals."""
 
     campaign_id: str
     campaign: dict

@@ -100,7 +100,7 @@ def audit_details(row: dict) -> dict:
 
 
 def event_data(row: dict) -> dict:
-    """The data of the ``voucher_redeemed`` event of a redemption row."""
+    """Return the data of the ``voucher_redeemed`` event of a redemption row."""
     return {key: row[key] for key in (
         "campaign_id", "redemption_id", "serial", "township_code", "merchant_code",
         "voucher_part_fen", "paid_by_person_fen", "total_fen", "redeemed_at",

@@ -24,7 +24,7 @@ _SNAPSHOT_ID = re.compile(r"[0-9a-f]{32}")
 
 
 def partition_name(snapshot_id: str) -> str:
-    """The partition table of a snapshot; snapshot ids are 32 hexadecimal digits."""
+    """Return the partition table of a snapshot, whose id is 32 hexadecimal digits."""
     if not _SNAPSHOT_ID.fullmatch(snapshot_id):
         raise ValueError(f"not a snapshot id: {snapshot_id!r}")
     return f"persons_{snapshot_id}"

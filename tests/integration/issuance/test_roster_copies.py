@@ -60,9 +60,11 @@ class TestRosterPublishedCopies:
         assert set(people) == {"b1", "b2", "b3"}
         assert people["b1"]["name"] == "张一改"  # the last copy of a person wins
         assert people["b3"]["categories"] == ["rural_dibao", "tekun"]
-        assert people["b2"]["village"] is None and people["b1"]["village"] == "村1"
+        assert people["b2"]["village"] is None
+        assert people["b1"]["village"] == "村1"
         assert {row["status"] for row in people.values()} == {"entitled"}
-        assert towns[TOWN_A]["name"] == "孟庙镇" and towns[TOWN_B]["name"] == "商桥镇"
+        assert towns[TOWN_A]["name"] == "孟庙镇"
+        assert towns[TOWN_B]["name"] == "商桥镇"
         assert towns[TOWN_A]["amendment_delta"] == 0
         assert towns[TOWN_A]["allocated_fen"] == 0
 
@@ -88,8 +90,10 @@ class TestRosterPublishedCopies:
         apply(database, batch(person(1, name=odd, village="NULL"),
                               person(2, name="", institution=odd)))
         people, _ = stored(database)
-        assert people["b1"]["name"] == odd and people["b1"]["village"] == "NULL"
-        assert people["b2"]["name"] == "" and people["b2"]["institution"] == odd
+        assert people["b1"]["name"] == odd
+        assert people["b1"]["village"] == "NULL"
+        assert people["b2"]["name"] == ""
+        assert people["b2"]["institution"] == odd
 
     def test_empty_batch_stores_nothing(self, database):
         apply(database, batch())

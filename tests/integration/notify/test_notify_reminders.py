@@ -287,7 +287,7 @@ def test_failed_delivery_is_retried(campaign):
 
 
 class FailingFor(FlakyChannel):
-    """The inbox, failing for one recipient until told otherwise."""
+    """An inbox channel that always fails for one recipient."""
 
     def __init__(self, inner, recipient: str):
         super().__init__(inner, failures=0)

@@ -17,7 +17,7 @@ class Clock:
 
 
 class Reads:
-    """Stands in for the database: counts look-ups and answers what it holds."""
+    """A fake database: counts look-ups and returns the stored principal."""
 
     def __init__(self, answer=PRINCIPAL):
         self.answer = answer

@@ -27,7 +27,8 @@ class TestPersonIndex:
             assert index.find(key) == position
             assert index.add(key) == (position, False)
         assert index.find(10**17 + 1) == -1
-        assert len(index) == len(keys) and list(index.keys) == keys
+        assert len(index) == len(keys)
+        assert list(index.keys) == keys
 
     @pytest.mark.parametrize("key", [-1, 1 << 63])
     def test_key_out_of_range_is_refused(self, key):
