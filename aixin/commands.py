@@ -34,9 +34,7 @@ def _replay(row, operation: str, request_fingerprint: str):
         )
     response = row.response
     if isinstance(response, dict) and "__error__" in response:
-        stored = response["__error__"]
-        error_class = getattr(errors, stored["class"], errors.DomainError)
-        raise error_class(stored["code"], stored["message"], stored.get("details"))
+        raise errors.error_from_data(response["__error__"])
     return response
 
 
@@ -78,9 +76,7 @@ def run_command(database, key: str, operation: str, request, now: datetime, exec
 
 
 def _store_rejection(database, key, operation, request_fingerprint, error, now) -> None:
-    shared_class = next(cls for cls in type(error).__mro__ if cls in errors.ERROR_CLASSES)
-    stored = {"__error__": {"class": shared_class.__name__, "code": error.code,
-                            "message": error.message, "details": error.details}}
+    stored = {"__error__": errors.error_as_data(error)}
     try:
         with database.transaction() as session:
             if _find(session, key) is None:

@@ -53,3 +53,24 @@ class Forbidden(DomainError):
 
 
 ERROR_CLASSES = (DomainError, InvalidInput, NotFound, Conflict, Forbidden)
+
+
+def error_as_data(error: DomainError) -> dict:
+    """Describe ``error`` as JSON data that ``error_from_data`` turns back into it.
+
+    Stored rejections of idempotency keys and the per-request outcomes of a batch RPC
+    both travel as this data.
+    """
+    shared_class = next(cls for cls in type(error).__mro__ if cls in ERROR_CLASSES)
+    return {"class": shared_class.__name__, "code": error.code,
+            "message": error.message, "details": error.details}
+
+
+def error_from_data(data: dict) -> DomainError:
+    """Rebuild the DomainError that ``error_as_data`` described."""
+    error_class = _ERROR_CLASSES_BY_NAME.get(data.get("class"), DomainError)
+    return error_class(data["code"], data["message"], data.get("details"))
+
+
+_ERROR_CLASSES_BY_NAME = {error_class.__name__: error_class
+                          for error_class in ERROR_CLASSES}

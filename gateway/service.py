@@ -3,7 +3,6 @@
 import base64
 import json
 import logging
-import os
 import time
 import uuid
 
@@ -20,12 +19,14 @@ from aixin.clock import ClockNotSet
 from aixin.errors import DomainError
 from aixin.nameko_kit import BROKER_ERRORS, RPC_DEADLINE_KEY, CampaignClock, Storage
 from gateway import routes  # noqa: F401 - registers every route
+from gateway.batching import RedemptionBatches
 from gateway.bootstrap import AdminTokenBootstrap
 from gateway.calls import Call
 from gateway.dashboard import static_response
 from gateway.openapi import openapi_document
 from gateway.query import load_query
 from gateway.routing import PUBLIC, ROUTES, build_map
+from gateway.settings import number_setting
 from gateway.tokens import CachedTokens, authenticate
 
 log = logging.getLogger(__name__)
@@ -55,9 +56,8 @@ class RpcDeadline(DependencyProvider):
     """
 
     def setup(self):
-        configured = (self.container.config.get("GATEWAY_RPC_TIMEOUT_S")
-                      or os.environ.get("GATEWAY_RPC_TIMEOUT_S"))
-        self.timeout_s = float(configured) if configured else DEFAULT_RPC_TIMEOUT_S
+        self.timeout_s = number_setting(self.container.config, "GATEWAY_RPC_TIMEOUT_S",
+                                        DEFAULT_RPC_TIMEOUT_S)
 
     def get_dependency(self, worker_ctx):
         return _WorkerDeadline(worker_ctx, self.timeout_s)
@@ -112,6 +112,7 @@ class GatewayService:
     admin_token = AdminTokenBootstrap()
     rpc_deadline = RpcDeadline()
     tokens = CachedTokens()
+    redemption_batches = RedemptionBatches()
     roster = RpcProxy("roster")
     issuance = RpcProxy("issuance")
     redemption = RpcProxy("redemption")

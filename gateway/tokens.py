@@ -13,7 +13,6 @@ change made directly in the database, takes effect within the cache time.
 
 import hashlib
 import hmac
-import os
 import re
 import secrets
 import time
@@ -24,6 +23,7 @@ from sqlalchemy import insert, select, update
 
 from aixin.errors import InvalidInput, NotFound
 from gateway.models import api_tokens
+from gateway.settings import number_setting
 
 ROLES = {
     "admin": "系统管理员",
@@ -150,11 +150,8 @@ class CachedTokens(DependencyProvider):
     (0 turns the cache off)."""
 
     def setup(self):
-        configured = self.container.config.get("GATEWAY_TOKEN_CACHE_S")
-        if configured in (None, ""):
-            configured = os.environ.get("GATEWAY_TOKEN_CACHE_S")
-        self.cache = TokenCache(DEFAULT_CACHE_SECONDS if configured in (None, "")
-                                else float(configured))
+        self.cache = TokenCache(number_setting(
+            self.container.config, "GATEWAY_TOKEN_CACHE_S", DEFAULT_CACHE_SECONDS))
 
     def get_dependency(self, worker_ctx):
         return self.cache

@@ -26,7 +26,8 @@ def required_idempotency_key(call) -> str:
        tag="redemption")
 def redeem_voucher(call, campaign_id):
     key = required_idempotency_key(call)
-    return call.services.redemption.redeem(call.actor, campaign_id, call.json(), key)
+    return call.services.redemption_batches.redeem(
+        call.services.redemption, call.actor, campaign_id, call.json(), key)
 
 
 @route("GET", f"{BASE}/redemptions", roles=READERS,

@@ -22,11 +22,16 @@ before the write, outside its transaction, exactly as at READ COMMITTED in the
 general path: the write checks the state again itself. A rejection is stored under
 the idempotency key as in ``run_command``. Anything unusual (no key, a serial that is
 not valid) goes through the general path, which raises the same errors as before.
+
+``redeem_batch`` does the same for a batch of requests from the gateway, with one
+read and one write for the whole batch. It writes only requests that pass every
+check; the others go through ``redeem_in_one_statement`` afterwards.
 """
 
 import json
 import logging
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 from sqlalchemy import exc as sa_exc
 
@@ -89,6 +94,70 @@ SELECT count(*) FROM claimed
 """
 
 STATE_SQL = "SELECT state FROM vouchers WHERE serial = %(serial)s"
+
+# Smaller batches are redeemed one at a time, because PostgreSQL plans and runs
+# BATCH_WRITE_SQL at a higher fixed cost than WRITE_SQL.
+MIN_BATCH = 2
+
+# The batch forms of READ_SQL and WRITE_SQL: one row per input, in input order.
+BATCH_READ_SQL = """
+SELECT k.key, k.operation, k.fingerprint, k.response,
+       v.serial, v.campaign_id, v.state, v.township_code, v.issued_at
+FROM unnest(%(keys)s::text[], %(serials)s::text[]) WITH ORDINALITY
+     AS input(key, serial, position)
+LEFT JOIN idempotency_keys AS k ON k.key = input.key
+LEFT JOIN vouchers AS v ON v.serial = input.serial
+ORDER BY input.position
+"""
+
+# As in WRITE_SQL, every insert selects from the rows whose voucher the update
+# claimed. The serials and keys of one batch are distinct (see ``redeem_batch``).
+BATCH_WRITE_SQL = """
+WITH input AS (
+    SELECT * FROM json_to_recordset(%(rows)s::json) AS i(
+        position int, redemption_id text, campaign_id text, serial text,
+        merchant_code text, township_code text, store_id text, till_session text,
+        till_transaction_id text, lines json, total_fen bigint,
+        voucher_part_fen bigint, paid_by_person_fen bigint, redeemed_by text,
+        match_status text, audit_state text, audit_details json, event_id text,
+        event_body text, key text, fingerprint text, response json)
+), claimed AS (
+    UPDATE vouchers AS v
+    SET state = 'redeemed', redeemed_at = %(redeemed_at)s,
+        redemption_id = input.redemption_id
+    FROM input
+    -- The planner expects 100 rows from json_to_recordset and would scan every
+    -- voucher to join them: ANY lets it look up the batch's serials by key.
+    WHERE v.serial = ANY(%(serials)s::text[]) AND v.serial = input.serial
+      AND v.state = 'issued'
+    RETURNING v.serial
+), won AS (
+    SELECT input.* FROM input JOIN claimed ON claimed.serial = input.serial
+), redemption AS (
+    INSERT INTO redemptions (
+        redemption_id, campaign_id, serial, merchant_code, township_code, store_id,
+        till_session, till_transaction_id, lines, total_fen, voucher_part_fen,
+        paid_by_person_fen, redeemed_at, redeemed_by, match_status, audit_state)
+    SELECT redemption_id, campaign_id, serial, merchant_code, township_code,
+           store_id, till_session, till_transaction_id, lines, total_fen,
+           voucher_part_fen, paid_by_person_fen, %(redeemed_at)s, redeemed_by,
+           match_status, audit_state
+    FROM won ORDER BY position
+), audit AS (
+    INSERT INTO audit_log (occurred_at, actor, action, subject, reason, details)
+    SELECT %(redeemed_at)s, redeemed_by, 'redeem_voucher', serial, NULL,
+           audit_details
+    FROM won ORDER BY position
+), event AS (
+    INSERT INTO outbox (event_id, event_type, body, created_at, attempts)
+    SELECT event_id, 'voucher_redeemed', event_body, %(redeemed_at)s, 0
+    FROM won ORDER BY position
+), stored AS (
+    INSERT INTO idempotency_keys (key, operation, fingerprint, response, created_at)
+    SELECT key, %(operation)s, fingerprint, response, %(redeemed_at)s FROM won
+)
+SELECT serial FROM claimed
+"""
 
 
 def usable(database, idempotency_key: str, request: dict) -> bool:
@@ -160,6 +229,112 @@ def redeem_in_one_statement(database, voucher_key: bytes, rows: FixedRows,
     log.info("voucher redeemed serial=%s merchant=%s redemption_id=%s",
              serial, merchant_code, row["redemption_id"])
     return result
+
+
+@dataclass(frozen=True)
+class BatchRequest:
+    """One redemption of a batch, already validated; see ``usable``."""
+
+    position: int  # in the caller's batch
+    idempotency_key: str
+    fingerprint_of: object
+    campaign_id: str
+    merchant_code: str
+    request: dict
+    actor_name: str
+
+
+def redeem_batch(database, voucher_key: bytes, rows: FixedRows,
+                 requests: list[BatchRequest], now) -> dict[int, dict]:
+    """Redeem, in one read and one write, the requests that pass every check at the
+    read; return their results by ``position``.
+
+    Every other request is left to ``redeem_in_one_statement``, called by the
+    caller: a key already used (a retry), a rejection (it must be stored under its
+    key), a voucher claimed by another request after the read, and a second request
+    for a serial or key that is already in this batch. So this function never
+    rejects; it only writes what the one-at-a-time path would have written too. If
+    the write fails on a unique constraint (a concurrent request with the same key),
+    nothing is written and every request is left to the caller.
+    """
+    batch = _distinct(requests)
+    if len(batch) < MIN_BATCH:
+        return {}
+    writes = []
+    with database.database.engine.connect() as connection, _autocommit(connection):
+        found_rows = connection.exec_driver_sql(BATCH_READ_SQL, {
+            "keys": [item.idempotency_key for item, _ in batch],
+            "serials": [serial for _, serial in batch]}).all()
+        for (item, serial), found in zip(batch, found_rows):
+            row = _checked_or_none(connection, voucher_key, rows, item, serial, found,
+                                   now)
+            if row is not None:
+                writes.append((item, row))
+        if not writes:
+            return {}
+        try:
+            claimed = {found.serial for found in connection.exec_driver_sql(
+                BATCH_WRITE_SQL, _batch_write_parameters(writes, now))}
+        except sa_exc.IntegrityError as error:
+            log.info("batch redemption left to single redemptions error=%s",
+                     type(error.orig).__name__)
+            return {}
+    results = {}
+    for item, row in writes:
+        if row["serial"] in claimed:
+            results[item.position] = result_of(row)
+            log.info("voucher redeemed serial=%s merchant=%s redemption_id=%s",
+                     row["serial"], item.merchant_code, row["redemption_id"])
+    if results:
+        database.events_committed()
+    return results
+
+
+def _distinct(requests: list[BatchRequest]) -> list[tuple[BatchRequest, str]]:
+    """Return the first request of each serial and key, with its canonical serial."""
+    serials, keys, batch = set(), set(), []
+    for item in requests:
+        serial = canonical_serial(item.request["serial"])
+        if serial in serials or item.idempotency_key in keys:
+            continue
+        serials.add(serial)
+        keys.add(item.idempotency_key)
+        batch.append((item, serial))
+    return batch
+
+
+def _checked_or_none(connection, voucher_key, rows, item, serial, found, now):
+    """Return the redemption row of a request that passes every check, else None."""
+    if found.key is not None:
+        return None
+    if not verify_check_code(voucher_key, serial, item.request["check_code"]):
+        return None
+    try:
+        campaign = rows.campaign(connection, item.campaign_id)
+        return checked_redemption(connection, rows, campaign, item.campaign_id,
+                                  item.merchant_code, serial,
+                                  found if found.serial is not None else None,
+                                  item.request, item.actor_name, now)
+    except DomainError:
+        return None
+
+
+def _batch_write_parameters(writes, now) -> dict:
+    inputs = []
+    for item, row in writes:
+        envelope = build_event("voucher_redeemed", event_data(row), now)
+        inputs.append({
+            **{name: value for name, value in row.items() if name != "redeemed_at"},
+            "position": item.position,
+            "audit_details": audit_details(row),
+            "event_id": envelope["id"],
+            "event_body": json.dumps(envelope, ensure_ascii=False),
+            "key": item.idempotency_key,
+            "fingerprint": commands.fingerprint(item.fingerprint_of),
+            "response": result_of(row),
+        })
+    return {"rows": json.dumps(inputs, ensure_ascii=False), "redeemed_at": now,
+            "serials": [row["serial"] for _, row in writes], "operation": OPERATION}
 
 
 @contextmanager

@@ -9,7 +9,7 @@ from sqlalchemy import exc as sa_exc
 from aixin import nameko_kit
 from aixin.clock import ClockNotSet
 from aixin.commands import run_command
-from aixin.errors import DomainError, Forbidden, InvalidInput
+from aixin.errors import DomainError, Forbidden, InvalidInput, error_as_data
 from aixin.nameko_kit import CampaignClock, Storage, consume
 from aixin.validation import load
 from services.redemption import (auditing, campaigns, flag_checks, flags, matching,
@@ -26,6 +26,8 @@ MAX_IDEMPOTENCY_KEY_LENGTH = 80
 FLAG_CHECK_INTERVAL_S = 5
 # Schemas hold no state between loads, so the busiest one is built once.
 REDEEM_SCHEMA = schemas.Redeem()
+# The fields of each request of ``redeem_batch``, the arguments of ``redeem``.
+BATCH_FIELDS = frozenset({"actor", "campaign_id", "payload", "idempotency_key"})
 
 
 def scoped_key(kind: str, merchant_code: str, idempotency_key: str) -> str:
@@ -40,6 +42,16 @@ def scoped_key(kind: str, merchant_code: str, idempotency_key: str) -> str:
 def require_role(actor: dict, *roles: str) -> None:
     if actor.get("role") not in roles:
         raise Forbidden("forbidden", "您的角色无权执行此操作。")
+
+
+def check_batch(requests) -> None:
+    """Reject a batch that is not a list of redemption requests as the gateway sends."""
+    if not isinstance(requests, list) or not all(
+            isinstance(request, dict) and BATCH_FIELDS <= request.keys()
+            and isinstance(request["actor"], dict) for request in requests):
+        raise InvalidInput("invalid_batch",
+                           "批量核销请求格式无效：应为核销请求的列表，每项包含 "
+                           + "、".join(sorted(BATCH_FIELDS)) + "。")
 
 
 class RedemptionService(nameko_kit.HealthCheck):
@@ -79,6 +91,61 @@ class RedemptionService(nameko_kit.HealthCheck):
     @rpc(expected_exceptions=DomainError)
     def redeem(self, actor: dict, campaign_id: str, payload: dict, idempotency_key: str):
         """Redeem one voucher for the calling merchant against its itemised statement."""
+        return self._redeem(actor, campaign_id, payload, idempotency_key)
+
+    @rpc(expected_exceptions=DomainError)
+    def redeem_batch(self, requests: list) -> list:
+        """Redeem each request in order as ``redeem`` would, and return one outcome per
+        request: ``{"result": ...}``, ``{"error": ...}`` (see
+        ``aixin.errors.error_as_data``) or ``{"failure": ...}`` for an unexpected
+        error.
+
+        The gateway sends the concurrent redemptions of its tills in one call, which
+        saves a broker round trip and a worker per redemption. Each request keeps its
+        own idempotency key, so a batch that is sent again changes nothing twice.
+        """
+        check_batch(requests)
+        results = redeeming_pg.redeem_batch(
+            self.db, self.voucher_key, self.fixed_rows,
+            [item for position, request in enumerate(requests)
+             if (item := self._batch_request(position, request)) is not None],
+            self.clock.now())
+        outcomes = []
+        for position, request in enumerate(requests):
+            if position in results:
+                outcomes.append({"result": results[position]})
+                continue
+            try:
+                outcomes.append({"result": self._redeem(
+                    request["actor"], request["campaign_id"], request["payload"],
+                    request["idempotency_key"])})
+            except DomainError as error:
+                outcomes.append({"error": error_as_data(error)})
+            except Exception as error:  # noqa: BLE001 - the other requests go on
+                log.exception("redemption failed correlation_id=%s",
+                              (request.get("actor") or {}).get("correlation_id"))
+                outcomes.append({"failure": type(error).__name__})
+        return outcomes
+
+    def _batch_request(self, position: int, request: dict):
+        """Return a plainly valid request as a ``redeeming_pg.BatchRequest``, else None
+        (``_redeem`` then rejects it with the usual error)."""
+        actor = request["actor"]
+        if actor.get("role") != "merchant":
+            return None
+        try:
+            key = scoped_key("redeem", actor["scope"], request["idempotency_key"])
+            loaded = load(REDEEM_SCHEMA, request["payload"])
+        except DomainError:
+            return None
+        if not redeeming_pg.usable(self.db, key, loaded):
+            return None
+        return redeeming_pg.BatchRequest(
+            position, key, [request["campaign_id"], request["payload"]],
+            request["campaign_id"], actor["scope"], loaded, actor["name"])
+
+    def _redeem(self, actor: dict, campaign_id: str, payload: dict,
+                idempotency_key: str) -> dict:
         require_role(actor, "merchant")
         merchant_code = actor["scope"]
         key = scoped_key("redeem", merchant_code, idempotency_key)

@@ -1,5 +1,6 @@
-"""On PostgreSQL a redemption takes the two-statement path (``redeeming_pg``): it must
-write what the general path writes and keep every guard of a race."""
+"""On PostgreSQL a redemption takes the two-statement path (``redeeming_pg``), and a
+batch of them one read and one write: both must write what the general path writes
+and keep every guard of a race."""
 
 import json
 
@@ -9,7 +10,7 @@ from sqlalchemy import select, text
 
 from aixin.clock import FixedClock
 from aixin.db import Database, migrate
-from aixin.errors import Conflict
+from aixin.errors import Conflict, InvalidInput
 from aixin.nameko_kit import ServiceDatabase
 from aixin.plumbing import audit_log, idempotency_keys, outbox
 from aixin.vouchers import check_code, make_serial
@@ -40,7 +41,7 @@ def service(postgres_database):
         "merchant_code": MERCHANT, "name": "城关超市", "above_size": True,
         "township_codes": [TOWNSHIP], "valid_from": "2023-01-01",
         "valid_to": "2023-03-31"}, "merchant")
-    serials = [make_serial(1, TOWNSHIP, sequence) for sequence in range(1, 6)]
+    serials = [make_serial(1, TOWNSHIP, sequence) for sequence in range(1, 13)]
     with database.transaction() as session:
         for serial in serials:
             voucher_book.record_issued(session, {
@@ -175,3 +176,133 @@ def test_key_stored_by_a_concurrent_request_wins(service, monkeypatch):
         assert session.execute(select(outbox.c.position).where(
             outbox.c.event_type == "voucher_redeemed")).all() == []
     assert state == "issued"
+
+
+def batch_item(serial: str, key: str, **changes) -> dict:
+    return {"actor": TILL, "campaign_id": CAMPAIGN_ID,
+            "payload": {**request_for(serial), **changes}, "idempotency_key": key}
+
+
+def count_rows(database) -> tuple[int, int]:
+    """Return how many redemptions and voucher_redeemed events are stored."""
+    with database.reading() as session:
+        return (len(session.execute(select(redemptions.c.serial)).all()),
+                len(session.execute(select(outbox.c.position).where(
+                    outbox.c.event_type == "voucher_redeemed")).all()))
+
+
+def test_batch_writes_what_one_at_a_time_writes(service, monkeypatch):
+    worker, database, serials = service
+    single = worker.redeem(TILL, CAMPAIGN_ID, request_for(serials[0]), "alone")
+    one_at_a_time = []
+    one_statement = redeeming_pg.redeem_in_one_statement
+    monkeypatch.setattr(redeeming_pg, "redeem_in_one_statement",
+                        lambda *args: one_at_a_time.append(args) or one_statement(*args))
+    outcomes = worker.redeem_batch([batch_item(serials[1], "b1"),
+                                    batch_item(serials[2], "b2")])
+    assert one_at_a_time == []
+    assert [outcome["result"]["serial"] for outcome in outcomes] == serials[1:3]
+    assert {**outcomes[0]["result"], "serial": "", "redemption_id": ""} == \
+        {**single, "serial": "", "redemption_id": ""}
+    for serial, key in ((serials[1], "b1"), (serials[2], "b2")):
+        assert written(database, serial, f"redeem:{MERCHANT}:{key}") == \
+            written(database, serials[0], f"redeem:{MERCHANT}:alone")
+    assert worker.redeem(TILL, CAMPAIGN_ID, request_for(serials[1]), "b1") == \
+        outcomes[0]["result"]
+
+
+def test_batch_repeats_of_serial_or_key_follow_the_first(service):
+    worker, database, serials = service
+    outcomes = worker.redeem_batch([
+        batch_item(serials[0], "first"),
+        batch_item(serials[0], "second"),
+        batch_item(serials[1], "first"),
+        batch_item(serials[2], "third"),
+    ])
+    assert outcomes[0]["result"]["serial"] == serials[0]
+    assert outcomes[1]["error"]["code"] == "voucher_already_redeemed"
+    assert outcomes[2]["error"]["code"] == "idempotency_key_reused"
+    assert outcomes[3]["result"]["serial"] == serials[2]
+    assert count_rows(database) == (2, 2)
+
+
+def test_batch_rejections_are_stored_and_replayed(service):
+    worker, database, serials = service
+    batch = [batch_item(serials[0], "good"),
+             batch_item(serials[1], "bad-code", check_code="AAAAAAAA"),
+             batch_item(make_serial(1, TOWNSHIP, 999), "unknown"),
+             batch_item(serials[2], "short", total_fen=100),
+             batch_item(serials[3], "good-too")]
+    outcomes = worker.redeem_batch(batch)
+    assert "result" in outcomes[0]
+    assert outcomes[1]["error"]["code"] == "invalid_check_code"
+    assert outcomes[2]["error"]["code"] == "voucher_not_found"
+    assert outcomes[3]["error"]["class"] == "InvalidInput"
+    assert "result" in outcomes[4]
+    assert worker.redeem_batch(batch) == outcomes
+    assert count_rows(database) == (2, 2)
+
+
+def test_batch_voucher_claimed_after_the_read(service, monkeypatch):
+    worker, database, serials = service
+    checked = redeeming_pg.checked_redemption
+    claimed = []
+
+    def another_till_wins(*args, **kwargs):
+        row = checked(*args, **kwargs)
+        if not claimed:
+            claimed.append(row["serial"])
+            with database.transaction() as session:
+                session.execute(text("UPDATE vouchers SET state = 'redeemed' "
+                                     "WHERE serial = :serial"), {"serial": row["serial"]})
+        return row
+
+    monkeypatch.setattr(redeeming_pg, "checked_redemption", another_till_wins)
+    outcomes = worker.redeem_batch([batch_item(serials[4], "lost"),
+                                    batch_item(serials[5], "won")])
+    assert claimed == [serials[4]]
+    assert outcomes[0]["error"]["code"] == "voucher_already_redeemed"
+    assert outcomes[1]["result"]["serial"] == serials[5]
+    assert count_rows(database) == (1, 1)
+
+
+def test_batch_key_stored_concurrently_writes_nothing_twice(service, monkeypatch):
+    """A unique violation fails the batch's one write whole; each request then goes
+    one at a time, and the key's stored result wins."""
+    worker, database, serials = service
+    checked = redeeming_pg.checked_redemption
+    key = f"redeem:{MERCHANT}:raced"
+    theirs = {"redemption_id": "theirs"}
+
+    def same_key_commits_first(*args, **kwargs):
+        row = checked(*args, **kwargs)
+        with database.transaction() as session:
+            if session.execute(select(idempotency_keys.c.key).where(
+                    idempotency_keys.c.key == key)).first() is None:
+                session.execute(idempotency_keys.insert().values(
+                    key=key, operation="redeem",
+                    fingerprint=redeeming_pg.commands.fingerprint(
+                        [CAMPAIGN_ID, request_for(serials[6])]),
+                    response=theirs, created_at=SHOPPING_AT))
+        return row
+
+    monkeypatch.setattr(redeeming_pg, "checked_redemption", same_key_commits_first)
+    outcomes = worker.redeem_batch([batch_item(serials[6], "raced"),
+                                    batch_item(serials[7], "calm")])
+    assert outcomes[0] == {"result": theirs}
+    assert outcomes[1]["result"]["serial"] == serials[7]
+    assert count_rows(database) == (1, 1)
+
+
+@pytest.mark.parametrize("requests", [
+    "not a list",
+    [{"actor": TILL, "campaign_id": CAMPAIGN_ID}],
+    [{"actor": "till", "campaign_id": CAMPAIGN_ID, "payload": {},
+      "idempotency_key": "k"}],
+])
+def test_batch_of_wrong_shape_is_rejected(service, requests):
+    worker, database, _ = service
+    with pytest.raises(InvalidInput) as rejected:
+        worker.redeem_batch(requests)
+    assert rejected.value.code == "invalid_batch"
+    assert count_rows(database) == (0, 0)

@@ -1,0 +1,162 @@
+"""CallBatcher: concurrent requests share calls, each gets its own outcome."""
+
+import eventlet
+import pytest
+from eventlet.event import Event
+
+from gateway.batching import CallBatcher
+from gateway.settings import number_setting
+
+
+class FakeService:
+    """Records each batch and holds it until ``release`` is called."""
+
+    def __init__(self):
+        self.batches = []
+        self.gates = []
+
+    def send(self, items):
+        gate = Event()
+        self.batches.append(list(items))
+        self.gates.append(gate)
+        failure = gate.wait()
+        if failure is not None:
+            raise failure
+        return [f"done {item}" for item in items]
+
+    def release(self, index, failure=None):
+        self.gates[index].send(failure)
+
+
+def start(batcher, service, item):
+    return eventlet.spawn(batcher.call, item, service.send)
+
+
+def settle():
+    for _ in range(5):
+        eventlet.sleep(0)
+
+
+def test_quiet_request_goes_alone_at_once():
+    service = FakeService()
+    batcher = CallBatcher(max_batch=8, max_in_flight=1)
+    request = start(batcher, service, "a")
+    settle()
+    assert service.batches == [["a"]]
+    service.release(0)
+    assert request.wait() == "done a"
+
+
+def test_waiting_requests_share_the_next_call():
+    service = FakeService()
+    batcher = CallBatcher(max_batch=8, max_in_flight=1)
+    first = start(batcher, service, "a")
+    settle()
+    waiting = [start(batcher, service, item) for item in "bcd"]
+    settle()
+    assert service.batches == [["a"]]
+    service.release(0)
+    settle()
+    assert service.batches == [["a"], ["b", "c", "d"]]
+    service.release(1)
+    assert first.wait() == "done a"
+    assert [request.wait() for request in waiting] == ["done b", "done c", "done d"]
+
+
+def test_batch_holds_at_most_max_batch():
+    service = FakeService()
+    batcher = CallBatcher(max_batch=2, max_in_flight=1)
+    requests = [start(batcher, service, item) for item in "abcde"]
+    settle()
+    for index in range(3):
+        service.release(index)
+        settle()
+    assert service.batches == [["a"], ["b", "c"], ["d", "e"]]
+    assert [request.wait() for request in requests] == [
+        f"done {item}" for item in "abcde"]
+
+
+def test_calls_in_flight_never_exceed_the_limit():
+    service = FakeService()
+    batcher = CallBatcher(max_batch=8, max_in_flight=2)
+    requests = [start(batcher, service, item) for item in "abcd"]
+    settle()
+    assert service.batches == [["a"], ["b"]]
+    service.release(1)
+    settle()
+    assert service.batches == [["a"], ["b"], ["c", "d"]]
+    service.release(0)
+    service.release(2)
+    assert [request.wait() for request in requests] == [
+        f"done {item}" for item in "abcd"]
+
+
+def test_failed_call_reaches_its_batch_only():
+    service = FakeService()
+    batcher = CallBatcher(max_batch=8, max_in_flight=1)
+    first = start(batcher, service, "a")
+    settle()
+    waiting = [start(batcher, service, item) for item in "bc"]
+    settle()
+    service.release(0)
+    settle()
+    service.release(1, ConnectionResetError("broker gone"))
+    assert first.wait() == "done a"
+    for request in waiting:
+        with pytest.raises(ConnectionResetError):
+            request.wait()
+    later = start(batcher, service, "d")
+    settle()
+    service.release(2)
+    assert later.wait() == "done d"
+
+
+def test_request_timing_out_while_waiting_leaves_the_queue():
+    service = FakeService()
+    batcher = CallBatcher(max_batch=8, max_in_flight=1)
+    first = start(batcher, service, "a")
+    settle()
+
+    def impatient():
+        with eventlet.Timeout(0.01, TimeoutError("gave up")):
+            return batcher.call("b", service.send)
+
+    gave_up = eventlet.spawn(impatient)
+    with pytest.raises(TimeoutError):
+        gave_up.wait()
+    patient = start(batcher, service, "c")
+    settle()
+    service.release(0)
+    settle()
+    assert service.batches == [["a"], ["c"]]
+    service.release(1)
+    assert first.wait() == "done a"
+    assert patient.wait() == "done c"
+
+
+def test_wrong_number_of_outcomes_fails_the_batch():
+    batcher = CallBatcher(max_batch=8, max_in_flight=1)
+    with pytest.raises(RuntimeError, match="1 items returned 0 outcomes"):
+        batcher.call("a", lambda items: [])
+
+
+@pytest.mark.parametrize("configured, message", [
+    ("0", "must be at least 1"),
+    ("many", "is not a whole number"),
+    ("2.5", "is not a whole number"),
+])
+def test_invalid_setting_names_the_value(configured, message):
+    with pytest.raises(ValueError, match=message) as error:
+        number_setting({"GATEWAY_REDEMPTION_BATCH": configured},
+                       "GATEWAY_REDEMPTION_BATCH", 32, int, minimum=1)
+    assert repr(configured) in str(error.value)
+
+
+def test_unset_setting_takes_the_environment_or_default(monkeypatch):
+    monkeypatch.delenv("GATEWAY_REDEMPTION_BATCH", raising=False)
+    assert number_setting({}, "GATEWAY_REDEMPTION_BATCH", 32, int) == 32
+    monkeypatch.setenv("GATEWAY_REDEMPTION_BATCH", "5")
+    assert number_setting({"GATEWAY_REDEMPTION_BATCH": ""},
+                          "GATEWAY_REDEMPTION_BATCH", 32, int) == 5
+    assert number_setting({"GATEWAY_TOKEN_CACHE_S": "0.5"},
+                          "GATEWAY_TOKEN_CACHE_S", 5.0) == 0.5
