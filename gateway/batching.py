@@ -32,11 +32,11 @@ class BatchAbandoned(Exception):
 class _Pending:
     """One request waiting in a batcher, with its outcome once the batch returns."""
 
-    __slots__ = ("item", "taken", "done", "outcome", "error", "signals")
+    __slots__ = ("item", "sent", "done", "outcome", "error", "signals")
 
     def __init__(self, item):
         self.item = item
-        self.taken = False  # sent, or being sent, in a batch
+        self.sent = False  # in a batch that was sent or is being sent
         self.done = False
         self.outcome = None
         self.error = None
@@ -51,7 +51,7 @@ class _Pending:
 
 
 class CallBatcher:
-    """Sends items in batches through the caller's ``send``; one per gateway process.
+    """A batcher of calls through the caller's ``send``, one per gateway process.
 
     ``send(items)`` must return one outcome per item, in order. Within one process all
     greenthreads share the batcher, and eventlet switches only inside ``send`` and
@@ -77,13 +77,13 @@ class CallBatcher:
         self._waiting.append(pending)
         try:
             while not pending.done:
-                if not pending.taken and self._in_flight < self.max_in_flight:
+                if not pending.sent and self._in_flight < self.max_in_flight:
                     self._send_batch(send)
-                elif pending.signals.get() == "slot" and pending.taken:
+                elif pending.signals.get() == "slot" and pending.sent:
                     # Another batch took this item: pass the free slot on.
                     self._wake_next()
         finally:
-            if not pending.taken:  # this request timed out or was killed waiting
+            if not pending.sent:  # this request timed out or was killed while waiting
                 self._waiting.remove(pending)
                 self._wake_next()
         if pending.error is not None:
@@ -94,7 +94,7 @@ class CallBatcher:
         batch = []
         while self._waiting and len(batch) < self.max_batch:
             pending = self._waiting.popleft()
-            pending.taken = True
+            pending.sent = True
             batch.append(pending)
         self._in_flight += 1
         try:

@@ -9,7 +9,7 @@ from gateway.settings import number_setting
 
 
 class FakeService:
-    """Records each batch and holds it until ``release`` is called."""
+    """Records each batch and keeps it waiting until ``release`` is called."""
 
     def __init__(self):
         self.batches = []
@@ -63,7 +63,7 @@ def test_waiting_requests_share_the_next_call():
     assert [request.wait() for request in waiting] == ["done b", "done c", "done d"]
 
 
-def test_batch_holds_at_most_max_batch():
+def test_batch_size_stops_at_max_batch():
     service = FakeService()
     batcher = CallBatcher(max_batch=2, max_in_flight=1)
     requests = [start(batcher, service, item) for item in "abcde"]
