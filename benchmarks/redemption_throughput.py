@@ -103,9 +103,10 @@ def parse_args(argv):
                         help="how long each level runs at most (default 10)")
     parser.add_argument("--max-per-level", type=int, default=5000,
                         help="requests of a level at most (default 5000)")
-    parser.add_argument("--vouchers", type=int, default=14000,
+    parser.add_argument("--vouchers", type=int, default=None,
                         help="issued vouchers to prepare; a level that uses them up "
-                             "ends early (default 14000)")
+                             "ends early (default: enough for the warm-up and "
+                             "--max-per-level requests at every level)")
     parser.add_argument("--rpc-seconds", type=float, default=5.0,
                         help="how long each level of bare RPC runs (default 5)")
     parser.add_argument("--redemption-instances", type=int, default=1,
@@ -139,7 +140,10 @@ def parse_args(argv):
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     parser.add_argument("--keep-logs", type=Path,
                         help="copy the services' logs to this folder at the end")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.vouchers is None:
+        args.vouchers = WARM_UP_REQUESTS + args.max_per_level * len(args.levels)
+    return args
 
 
 # -- what the run creates --------------------------------------------------------------

@@ -22,7 +22,7 @@ from aixin.errors import error_from_data
 from gateway.settings import number_setting
 
 DEFAULT_MAX_BATCH = 32
-DEFAULT_MAX_IN_FLIGHT = 4
+DEFAULT_MAX_IN_FLIGHT = 2
 
 
 class BatchAbandoned(Exception):
