@@ -5,11 +5,12 @@ which at a busy hour costs more CPU than the redemption itself. ``CallBatcher`` 
 at most ``max_in_flight`` calls run at once. A request that arrives while a call slot
 is free is sent at once, alone, so a quiet gateway adds no delay. Requests that arrive
 while every slot is busy wait, and the next free slot sends up to ``max_batch`` of
-them in one call. Batches therefore grow with the load, and no timer holds a request
-back.
+them in one call. Batches therefore grow with the load, and no timer delays a
+request.
 
-Each request still gets its own outcome: the service redeems the items of a batch one
-after the other, each with its own idempotency key, and returns one outcome per item.
+Each request still gets its own outcome: the service redeems each item of a batch as
+it would redeem it alone, with its own idempotency key, and returns one outcome per
+item.
 """
 
 import collections
@@ -25,27 +26,22 @@ DEFAULT_MAX_BATCH = 32
 DEFAULT_MAX_IN_FLIGHT = 2
 
 
-class BatchAbandoned(Exception):
-    """The request that was sending a batch stopped before the batch's outcomes came."""
-
-
 class _Pending:
     """One request waiting in a batcher, with its outcome once the batch returns."""
 
-    __slots__ = ("item", "sent", "done", "outcome", "error", "signals")
+    __slots__ = ("item", "sent", "done", "abandoned", "outcome", "signals")
 
     def __init__(self, item):
         self.item = item
         self.sent = False  # in a batch that was sent or is being sent
         self.done = False
+        self.abandoned = False  # its request no longer waits for the outcome
         self.outcome = None
-        self.error = None
         # "slot" when a call slot is free, "done" when the outcome is set.
         self.signals = LightQueue()
 
-    def finish(self, outcome=None, error=None) -> None:
+    def finish(self, outcome) -> None:
         self.outcome = outcome
-        self.error = error
         self.done = True
         self.signals.put("done")
 
@@ -71,48 +67,53 @@ class CallBatcher:
     def call(self, item, send):
         """Return the outcome of ``item``, sent alone or in a batch of waiting items.
 
-        An exception raised by ``send`` reaches every request of that batch.
+        The request that sends a batch puts its own item first. An exception raised
+        by ``send``, such as an unreachable broker or the sender's deadline, reaches
+        only the sender. The other requests of that batch go back to the front of
+        the queue and are sent again, which is safe because each request carries
+        its own idempotency key.
         """
         pending = _Pending(item)
         self._waiting.append(pending)
         try:
             while not pending.done:
                 if not pending.sent and self._in_flight < self.max_in_flight:
-                    self._send_batch(send)
+                    self._send_batch(pending, send)
                 elif pending.signals.get() == "slot" and pending.sent:
                     # Another batch took this item: pass the free slot on.
                     self._wake_next()
         finally:
-            if not pending.sent:  # this request timed out or was killed while waiting
-                self._waiting.remove(pending)
-                self._wake_next()
-        if pending.error is not None:
-            raise pending.error
+            if not pending.done:  # this request failed, timed out or was killed
+                pending.abandoned = True
+                if not pending.sent:
+                    self._waiting.remove(pending)
+                    self._wake_next()
         return pending.outcome
 
-    def _send_batch(self, send) -> None:
-        batch = []
+    def _send_batch(self, sender: _Pending, send) -> None:
+        self._waiting.remove(sender)
+        batch = [sender]
         while self._waiting and len(batch) < self.max_batch:
-            pending = self._waiting.popleft()
+            batch.append(self._waiting.popleft())
+        for pending in batch:
             pending.sent = True
-            batch.append(pending)
         self._in_flight += 1
         try:
             outcomes = send([pending.item for pending in batch])
             if len(outcomes) != len(batch):
                 raise RuntimeError(f"a batch of {len(batch)} items returned "
                                    f"{len(outcomes)} outcomes")
-        except BaseException as error:
-            for pending in batch:
-                # A timeout or kill of this greenthread is not the other requests'.
-                pending.finish(error=error if isinstance(error, Exception)
-                               else BatchAbandoned())
+        except BaseException:
+            for pending in reversed(batch[1:]):
+                if not pending.abandoned:
+                    pending.sent = False
+                    self._waiting.appendleft(pending)
             raise
         finally:
             self._in_flight -= 1
             self._wake_next()
         for pending, outcome in zip(batch, outcomes):
-            pending.finish(outcome=outcome)
+            pending.finish(outcome)
 
     def _wake_next(self) -> None:
         if self._waiting and self._in_flight < self.max_in_flight:

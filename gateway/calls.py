@@ -29,11 +29,16 @@ class Call:
 
     def json(self) -> dict:
         """Return the JSON body, validated by the route's schema when it has one."""
+        data = self.request.get_data(cache=True) or b"{}"
         try:
-            payload = json.loads(self.request.get_data(cache=True) or b"{}")
+            payload = json.loads(data)
         except (ValueError, UnicodeDecodeError, RecursionError):
             raise InvalidInput("invalid_json",
                                "请求内容不是有效的 JSON：请检查格式后重新提交。") from None
+        # PostgreSQL cannot store U+0000 in text, so it would fail deep in a service.
+        if b"\\u0000" in data and _contains_nul(payload):
+            raise InvalidInput("invalid_character",
+                               "请求内容含有空字符（\\u0000）：请删除后重新提交。")
         if self.body_schema is not None:
             load(_schema(self.body_schema), payload)
         return payload
@@ -62,3 +67,15 @@ class Call:
 def _schema(schema_class):
     """Return one shared instance per body schema: building costs more than loading."""
     return schema_class()
+
+
+def _contains_nul(value) -> bool:
+    """Tell whether a string in the JSON value ``value``, key or item, contains U+0000."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_contains_nul(key) or _contains_nul(item)
+                   for key, item in value.items())
+    if isinstance(value, list):
+        return any(_contains_nul(item) for item in value)
+    return False

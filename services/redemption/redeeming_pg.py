@@ -254,31 +254,35 @@ def redeem_batch(database, voucher_key: bytes, rows: FixedRows,
     key), a voucher claimed by another request after the read, and a second request
     for a serial or key that is already in this batch. So this function never
     rejects; it only writes what the one-at-a-time path would have written too. If
-    the write fails on a unique constraint (a concurrent request with the same key),
-    nothing is written and every request is left to the caller.
+    the read or the write fails in the database, nothing is written and every
+    request is left to the caller.
     """
     batch = _distinct(requests)
     if len(batch) < MIN_BATCH:
         return {}
     writes = []
-    with database.database.engine.connect() as connection, _autocommit(connection):
-        found_rows = connection.exec_driver_sql(BATCH_READ_SQL, {
-            "keys": [item.idempotency_key for item, _ in batch],
-            "serials": [serial for _, serial in batch]}).all()
-        for (item, serial), found in zip(batch, found_rows):
-            row = _checked_or_none(connection, voucher_key, rows, item, serial, found,
-                                   now)
-            if row is not None:
-                writes.append((item, row))
-        if not writes:
-            return {}
-        try:
+    try:
+        with database.database.engine.connect() as connection, \
+                _autocommit(connection):
+            found_rows = connection.exec_driver_sql(BATCH_READ_SQL, {
+                "keys": [item.idempotency_key for item, _ in batch],
+                "serials": [serial for _, serial in batch]}).all()
+            for (item, serial), found in zip(batch, found_rows):
+                row = _checked_or_none(connection, voucher_key, rows, item, serial,
+                                       found, now)
+                if row is not None:
+                    writes.append((item, row))
+            if not writes:
+                return {}
             claimed = {found.serial for found in connection.exec_driver_sql(
                 BATCH_WRITE_SQL, _batch_write_parameters(writes, now))}
-        except sa_exc.IntegrityError as error:
-            log.info("batch redemption left to single redemptions error=%s",
-                     type(error.orig).__name__)
-            return {}
+    except sa_exc.DBAPIError as error:
+        # One statement is one transaction, so nothing of the batch was written.
+        # A unique violation (a concurrent request with the same key) or a value the
+        # database rejects (a NUL character) then fails only its own request.
+        log.info("batch redemption left to single redemptions requests=%d error=%s",
+                 len(batch), type(error.orig).__name__)
+        return {}
     results = {}
     for item, row in writes:
         if row["serial"] in claimed:

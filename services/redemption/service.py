@@ -105,11 +105,15 @@ class RedemptionService(nameko_kit.HealthCheck):
         own idempotency key, so a batch that is sent again changes nothing twice.
         """
         check_batch(requests)
-        results = redeeming_pg.redeem_batch(
-            self.db, self.voucher_key, self.fixed_rows,
-            [item for position, request in enumerate(requests)
-             if (item := self._batch_request(position, request)) is not None],
-            self.clock.now())
+        try:
+            results = redeeming_pg.redeem_batch(
+                self.db, self.voucher_key, self.fixed_rows,
+                self._batch_requests(requests), self.clock.now())
+        except Exception:  # noqa: BLE001 - each request is tried alone below
+            # Whatever the batch wrote is stored under its keys, so the requests
+            # that go one at a time below return it instead of writing it twice.
+            log.exception("batch redemption failed requests=%d", len(requests))
+            results = {}
         outcomes = []
         for position, request in enumerate(requests):
             if position in results:
@@ -126,6 +130,23 @@ class RedemptionService(nameko_kit.HealthCheck):
                               (request.get("actor") or {}).get("correlation_id"))
                 outcomes.append({"failure": type(error).__name__})
         return outcomes
+
+    def _batch_requests(self, requests: list) -> list:
+        """Return the requests that can go in one batch write, as BatchRequests.
+
+        A request that cannot (not plainly valid) still keeps its key: a later
+        request of the batch with the same key goes one at a time after it, so the
+        first use of a key is the one that counts, as it would be one at a time.
+        """
+        batch, held_keys = [], set()
+        for position, request in enumerate(requests):
+            key = (request["actor"].get("scope"), request["idempotency_key"])
+            item = None if key in held_keys else self._batch_request(position, request)
+            if item is None:
+                held_keys.add(key)
+            else:
+                batch.append(item)
+        return batch
 
     def _batch_request(self, position: int, request: dict):
         """Return a plainly valid request as a ``redeeming_pg.BatchRequest``, else None

@@ -3,6 +3,7 @@ batch of them one read and one write: both must write what the general path writ
 and keep every guard of a race."""
 
 import json
+import threading
 
 import pytest
 from nameko.testing.services import worker_factory
@@ -306,3 +307,58 @@ def test_batch_of_wrong_shape_is_rejected(service, requests):
         worker.redeem_batch(requests)
     assert rejected.value.code == "invalid_batch"
     assert count_rows(database) == (0, 0)
+
+
+def test_batch_nul_fails_only_its_request(service):
+    """PostgreSQL cannot store U+0000 in text: the batch write fails whole, and each
+    request then goes alone."""
+    worker, database, serials = service
+    outcomes = worker.redeem_batch([
+        batch_item(serials[0], "nul", till_transaction_id="T\x00"),
+        batch_item(serials[1], "clean"),
+        batch_item(serials[2], "clean-too")])
+    assert outcomes[0] == {"failure": "ValueError"}
+    assert outcomes[1]["result"]["serial"] == serials[1]
+    assert outcomes[2]["result"]["serial"] == serials[2]
+    assert count_rows(database) == (2, 2)
+
+
+def test_batch_key_first_use_counts(service):
+    """A request that cannot go in the batch write still holds its key, so a later
+    request with that key is a reuse, as it would be one at a time."""
+    worker, database, serials = service
+    invalid = batch_item(serials[0], "shared")
+    invalid["payload"]["serial"] = "12345"
+    outcomes = worker.redeem_batch([invalid, batch_item(serials[1], "shared"),
+                                    batch_item(serials[2], "other"),
+                                    batch_item(serials[3], "another")])
+    assert outcomes[0]["error"]["code"] == "invalid_serial"
+    assert outcomes[1]["error"]["code"] == "idempotency_key_reused"
+    assert outcomes[2]["result"]["serial"] == serials[2]
+    assert count_rows(database) == (2, 2)
+
+
+def test_batches_in_opposite_order_both_finish(service):
+    """Two calls may carry the same serials in opposite order (tills that retry with
+    new keys): neither may fail whole, and each voucher is redeemed once."""
+    worker, database, serials = service
+    barrier = threading.Barrier(2)
+    results = {}
+
+    def run(name, order):
+        barrier.wait()
+        try:
+            results[name] = worker.redeem_batch(
+                [batch_item(serial, f"{name}-{serial}") for serial in order])
+        except Exception as error:  # noqa: BLE001 - reported by the assert below
+            results[name] = error
+
+    threads = [threading.Thread(target=run, args=("up", serials)),
+               threading.Thread(target=run, args=("down", serials[::-1]))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for name in ("up", "down"):
+        assert isinstance(results[name], list), results[name]
+    assert count_rows(database) == (len(serials), len(serials))

@@ -91,7 +91,7 @@ def test_calls_in_flight_never_exceed_the_limit():
         f"done {item}" for item in "abcd"]
 
 
-def test_failed_call_reaches_its_batch_only():
+def test_failed_call_reaches_only_its_sender():
     service = FakeService()
     batcher = CallBatcher(max_batch=8, max_in_flight=1)
     first = start(batcher, service, "a")
@@ -100,14 +100,102 @@ def test_failed_call_reaches_its_batch_only():
     settle()
     service.release(0)
     settle()
+    assert service.batches[1] == ["b", "c"]
     service.release(1, ConnectionResetError("broker gone"))
+    settle()
     assert first.wait() == "done a"
-    for request in waiting:
-        with pytest.raises(ConnectionResetError):
-            request.wait()
+    with pytest.raises(ConnectionResetError):
+        waiting[0].wait()
+    assert service.batches[2] == ["c"]
+    service.release(2)
+    assert waiting[1].wait() == "done c"
+
+
+class DeadlinePassed(Exception):
+    """A deadline that, like the gateway's UpstreamTimeout, is an Exception."""
+
+
+def test_sender_deadline_resends_the_others():
+    service = FakeService()
+    batcher = CallBatcher(max_batch=8, max_in_flight=1)
+    first = start(batcher, service, "a")
+    settle()
+
+    def short_deadline():
+        with eventlet.Timeout(0.2, DeadlinePassed()):
+            return batcher.call("b", service.send)
+
+    sender = eventlet.spawn(short_deadline)
+    settle()
+    patient = start(batcher, service, "c")
+    settle()
+    service.release(0)
+    settle()
+    assert service.batches == [["a"], ["b", "c"]]
+    with pytest.raises(DeadlinePassed):
+        sender.wait()
+    settle()
+    assert service.batches[2] == ["c"]
+    service.release(2)
+    assert first.wait() == "done a"
+    assert patient.wait() == "done c"
+
+
+def test_sender_puts_its_own_item_first():
+    service = FakeService()
+    batcher = CallBatcher(max_batch=1, max_in_flight=1)
+
+    def first_then_next():
+        batcher.call("a", service.send)
+        # The same till's next request arrives as the slot frees, before the
+        # waiting request that the free slot woke runs.
+        return batcher.call("d", service.send)
+
+    till = eventlet.spawn(first_then_next)
+    settle()
+    waiting = [start(batcher, service, item) for item in "bc"]
+    settle()
+    service.release(0)
+    settle()
+    assert service.batches[1] == ["d"]
+    service.release(1, ConnectionResetError("broker gone"))
+    with pytest.raises(ConnectionResetError):
+        till.wait()
+    settle()
+    assert service.batches[2] == ["b"]
+    service.release(2)
+    settle()
+    assert service.batches[3] == ["c"]
+    service.release(3)
+    assert [request.wait() for request in waiting] == ["done b", "done c"]
+
+
+def test_abandoned_request_is_not_sent_again():
+    service = FakeService()
+    batcher = CallBatcher(max_batch=8, max_in_flight=1)
+    first = start(batcher, service, "a")
+    settle()
+
+    def impatient():
+        with eventlet.Timeout(0.05, DeadlinePassed()):
+            return batcher.call("c", service.send)
+
+    sender = start(batcher, service, "b")
+    gave_up = eventlet.spawn(impatient)
+    settle()
+    service.release(0)
+    settle()
+    assert service.batches[1] == ["b", "c"]
+    with pytest.raises(DeadlinePassed):
+        gave_up.wait()
+    service.release(1, ConnectionResetError("broker gone"))
+    with pytest.raises(ConnectionResetError):
+        sender.wait()
     later = start(batcher, service, "d")
     settle()
+    assert service.batches[2] == ["d"]
     service.release(2)
+    assert first.wait() == "done a"
     assert later.wait() == "done d"
 
 
