@@ -1,10 +1,14 @@
 """CallBatcher: concurrent requests share calls, each gets its own outcome."""
 
+from types import SimpleNamespace
+
 import eventlet
 import pytest
 from eventlet.event import Event
+from nameko.exceptions import RemoteError
 
-from gateway.batching import CallBatcher
+from aixin.errors import Conflict, DomainError
+from gateway.batching import CallBatcher, Redeemer
 from gateway.settings import number_setting
 
 
@@ -248,3 +252,27 @@ def test_unset_setting_takes_the_environment_or_default(monkeypatch):
                           "GATEWAY_REDEMPTION_BATCH", 32, int) == 5
     assert number_setting({"GATEWAY_TOKEN_CACHE_S": "0.5"},
                           "GATEWAY_TOKEN_CACHE_S", 5.0) == 0.5
+
+
+@pytest.mark.parametrize("outcome, expected", [
+    ({"error": {"class": "Conflict", "code": "voucher_already_redeemed",
+                "message": "该券已核销。", "details": {"serial": "S1"}}}, Conflict),
+    ({"error": {"class": "Unknown", "code": "odd", "message": "未知。"}}, DomainError),
+    ({"failure": "ValueError"}, RemoteError),
+])
+def test_redeemer_raises_each_outcome_error(outcome, expected):
+    redeemer = Redeemer(CallBatcher())
+    proxy = SimpleNamespace(redeem_batch=lambda items: [outcome for _ in items])
+    with pytest.raises(expected) as raised:
+        redeemer.redeem(proxy, {"role": "merchant"}, "c1", {}, "k1")
+    if expected is not RemoteError:
+        assert raised.value.code == outcome["error"]["code"]
+        assert raised.value.message == outcome["error"]["message"]
+
+
+def test_redeemer_returns_the_result():
+    redeemer = Redeemer(CallBatcher())
+    proxy = SimpleNamespace(redeem_batch=lambda items: [
+        {"result": {"serial": item["payload"]["serial"]}} for item in items])
+    assert redeemer.redeem(proxy, {"role": "merchant"}, "c1", {"serial": "S1"},
+                           "k1") == {"serial": "S1"}
