@@ -26,10 +26,14 @@ DEFAULT_MAX_BATCH = 32
 DEFAULT_MAX_IN_FLIGHT = 2
 
 
+class UpstreamTimeout(Exception):
+    """The services did not respond to a request before its deadline."""
+
+
 class _Pending:
     """One request waiting in a batcher, with its outcome once the batch returns."""
 
-    __slots__ = ("item", "sent", "done", "abandoned", "outcome", "signals")
+    __slots__ = ("item", "sent", "done", "abandoned", "outcome", "error", "signals")
 
     def __init__(self, item):
         self.item = item
@@ -37,11 +41,13 @@ class _Pending:
         self.done = False
         self.abandoned = False  # its request no longer waits for the outcome
         self.outcome = None
+        self.error = None
         # "slot" when a call slot is free, "done" when the outcome is set.
         self.signals = LightQueue()
 
-    def finish(self, outcome) -> None:
+    def finish(self, outcome=None, error=None) -> None:
         self.outcome = outcome
+        self.error = error
         self.done = True
         self.signals.put("done")
 
@@ -51,16 +57,20 @@ class CallBatcher:
 
     ``send(items)`` must return one outcome per item, in order. Within one process all
     greenthreads share the batcher, and eventlet switches only inside ``send`` and
-    while a request waits, so the bookkeeping needs no lock.
+    while a request waits, so the bookkeeping needs no lock. ``sender_errors`` are
+    the exception types that concern only the request that sends a batch, such as
+    its deadline.
     """
 
     def __init__(self, max_batch: int = DEFAULT_MAX_BATCH,
-                 max_in_flight: int = DEFAULT_MAX_IN_FLIGHT):
+                 max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
+                 sender_errors: tuple = ()):
         if max_batch < 1 or max_in_flight < 1:
             raise ValueError(f"max_batch ({max_batch}) and max_in_flight "
                              f"({max_in_flight}) must be at least 1")
         self.max_batch = max_batch
         self.max_in_flight = max_in_flight
+        self.sender_errors = sender_errors
         self._waiting = collections.deque()
         self._in_flight = 0
 
@@ -68,9 +78,10 @@ class CallBatcher:
         """Return the outcome of ``item``, sent alone or in a batch of waiting items.
 
         The request that sends a batch puts its own item first. An exception raised
-        by ``send``, such as an unreachable broker or the sender's deadline, reaches
-        only the sender. The other requests of that batch go back to the front of
-        the queue and are sent again, which is safe because each request carries
+        by ``send``, such as an unreachable broker, reaches every request of the
+        batch. A sender error, or the sender's greenthread being killed, reaches
+        only the sender. The other requests of that batch then go back to the front
+        of the queue and are sent again. That is safe because each request carries
         its own idempotency key.
         """
         pending = _Pending(item)
@@ -88,6 +99,8 @@ class CallBatcher:
                 if not pending.sent:
                     self._waiting.remove(pending)
                     self._wake_next()
+        if pending.error is not None:
+            raise pending.error
         return pending.outcome
 
     def _send_batch(self, sender: _Pending, send) -> None:
@@ -103,17 +116,21 @@ class CallBatcher:
             if len(outcomes) != len(batch):
                 raise RuntimeError(f"a batch of {len(batch)} items returned "
                                    f"{len(outcomes)} outcomes")
-        except BaseException:
-            for pending in reversed(batch[1:]):
-                if not pending.abandoned:
-                    pending.sent = False
-                    self._waiting.appendleft(pending)
+        except BaseException as error:
+            if isinstance(error, self.sender_errors) or not isinstance(error, Exception):
+                for pending in reversed(batch[1:]):
+                    if not pending.abandoned:
+                        pending.sent = False
+                        self._waiting.appendleft(pending)
+            else:
+                for pending in batch[1:]:
+                    pending.finish(error=error)
             raise
         finally:
             self._in_flight -= 1
             self._wake_next()
         for pending, outcome in zip(batch, outcomes):
-            pending.finish(outcome)
+            pending.finish(outcome=outcome)
 
     def _wake_next(self) -> None:
         if self._waiting and self._in_flight < self.max_in_flight:
@@ -134,7 +151,8 @@ class RedemptionBatches(DependencyProvider):
             number_setting(config, "GATEWAY_REDEMPTION_BATCH", DEFAULT_MAX_BATCH,
                            int, minimum=1),
             number_setting(config, "GATEWAY_REDEMPTION_IN_FLIGHT",
-                           DEFAULT_MAX_IN_FLIGHT, int, minimum=1))
+                           DEFAULT_MAX_IN_FLIGHT, int, minimum=1),
+            sender_errors=(UpstreamTimeout,))
 
     def get_dependency(self, worker_ctx):
         return Redeemer(self.batcher)

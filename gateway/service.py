@@ -19,7 +19,7 @@ from aixin.clock import ClockNotSet
 from aixin.errors import DomainError
 from aixin.nameko_kit import BROKER_ERRORS, RPC_DEADLINE_KEY, CampaignClock, Storage
 from gateway import routes  # noqa: F401 - registers every route
-from gateway.batching import RedemptionBatches
+from gateway.batching import RedemptionBatches, UpstreamTimeout
 from gateway.bootstrap import AdminTokenBootstrap
 from gateway.calls import Call
 from gateway.dashboard import static_response
@@ -41,10 +41,6 @@ DEFAULT_RPC_TIMEOUT_S = 120.0
 # Seconds a client is asked to wait before retrying while RabbitMQ is unreachable.
 BROKER_RETRY_AFTER_S = 5
 URL_MAP = build_map()
-
-
-class UpstreamTimeout(Exception):
-    """The services did not respond to a request before its deadline."""
 
 
 class RpcDeadline(DependencyProvider):

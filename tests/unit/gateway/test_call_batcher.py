@@ -95,7 +95,7 @@ def test_calls_in_flight_never_exceed_the_limit():
         f"done {item}" for item in "abcd"]
 
 
-def test_failed_call_reaches_only_its_sender():
+def test_failed_call_reaches_its_whole_batch():
     service = FakeService()
     batcher = CallBatcher(max_batch=8, max_in_flight=1)
     first = start(batcher, service, "a")
@@ -106,13 +106,15 @@ def test_failed_call_reaches_only_its_sender():
     settle()
     assert service.batches[1] == ["b", "c"]
     service.release(1, ConnectionResetError("broker gone"))
-    settle()
     assert first.wait() == "done a"
-    with pytest.raises(ConnectionResetError):
-        waiting[0].wait()
-    assert service.batches[2] == ["c"]
+    for request in waiting:
+        with pytest.raises(ConnectionResetError):
+            request.wait()
+    later = start(batcher, service, "d")
+    settle()
+    assert service.batches[2] == ["d"]
     service.release(2)
-    assert waiting[1].wait() == "done c"
+    assert later.wait() == "done d"
 
 
 class DeadlinePassed(Exception):
@@ -121,7 +123,7 @@ class DeadlinePassed(Exception):
 
 def test_sender_deadline_resends_the_others():
     service = FakeService()
-    batcher = CallBatcher(max_batch=8, max_in_flight=1)
+    batcher = CallBatcher(max_batch=8, max_in_flight=1, sender_errors=(DeadlinePassed,))
     first = start(batcher, service, "a")
     settle()
 
@@ -176,7 +178,8 @@ def test_sender_puts_its_own_item_first():
 
 def test_abandoned_request_is_not_sent_again():
     service = FakeService()
-    batcher = CallBatcher(max_batch=8, max_in_flight=1)
+    batcher = CallBatcher(max_batch=8, max_in_flight=1,
+                          sender_errors=(ConnectionResetError,))
     first = start(batcher, service, "a")
     settle()
 
