@@ -21,6 +21,16 @@ ERROR_SCHEMA = {
     "additionalProperties": False,
 }
 
+ERROR_RESPONSES = {
+    "400": "invalid request: a field, a query parameter or a header",
+    "401": "missing or invalid API token",
+    "403": "the token's role may not call this operation",
+    "404": "not found, or outside the token's township or merchant",
+    "409": "conflicts with the current state or with an earlier use of the key",
+    "413": "upload too large",
+    "422": "rejected by a business rule",
+}
+
 
 @functools.cache
 def openapi_document() -> dict:
@@ -44,15 +54,23 @@ def _operation(route) -> dict:
     if route.query:
         # apispec's marshmallow plugin expands the schema into one parameter a field.
         parameters.append({"in": "query", "schema": route.query_schema})
-    error = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+    if route.method != "GET":
+        parameters.append({
+            "name": "Idempotency-Key", "in": "header",
+            "required": route.requires_idempotency_key,
+            "description": "unique per operation; a retry with the same key returns "
+                           "the first result",
+            "schema": {"type": "string"}})
+    responses = {str(route.status): _success(route)}
+    for status, description in ERROR_RESPONSES.items():
+        responses[status] = {"description": description, "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
     operation = {
         "operationId": route.operation_id,
         "summary": route.summary,
         "tags": [route.tag],
         "parameters": parameters,
-        "responses": {str(route.status): _success(route), "400": error, "401": error,
-                      "403": error, "404": error, "409": error, "413": error,
-                      "422": error},
+        "responses": responses,
         "x-roles": sorted(route.roles),
     }
     if PUBLIC not in route.roles:

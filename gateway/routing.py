@@ -29,6 +29,8 @@ class Route:
     # Query parameter name -> marshmallow field (see gateway.query).
     query: dict = field(default_factory=dict)
     query_schema: type[Schema] | None = None
+    # The handler rejects a request without an Idempotency-Key header.
+    requires_idempotency_key: bool = False
 
     @property
     def operation_id(self) -> str:
@@ -40,7 +42,7 @@ ROUTES: list[Route] = []
 
 def route(method: str, path: str, *, roles, summary: str, tag: str, body=None,
           status: int = 200, produces_file: bool = False, upload: bool = False,
-          query: dict | None = None):
+          query: dict | None = None, requires_idempotency_key: bool = False):
     """Register an operation. ``roles`` is a set of role names or PUBLIC.
 
     ``query`` maps each accepted query parameter to a marshmallow field built with
@@ -52,7 +54,7 @@ def route(method: str, path: str, *, roles, summary: str, tag: str, body=None,
     def register(handler):
         ROUTES.append(Route(method, path, handler, allowed, summary, tag, body, status,
                             produces_file, upload, parameters,
-                            query_schema(parameters)))
+                            query_schema(parameters), requires_idempotency_key))
         return handler
 
     return register

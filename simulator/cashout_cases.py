@@ -187,9 +187,10 @@ def choose_cases(world, dates) -> None:
             world.cashout_refused.append(case)
         else:
             world.cashout_cases.append(case)
-    log.info("%d cash-out cases planted, %d vouchers set aside",
-             len(world.cashout_cases) + len(world.cashout_refused),
-             len(world.planted_serials))
+    planted = world.cashout_cases + world.cashout_refused
+    log.info("%d cash-out cases planted for %d rules (%d to be refused at the till), "
+             "%d vouchers set aside", len(planted), len({case.rule for case in planted}),
+             len(world.cashout_refused), len(world.planted_serials))
 
 
 class _Pool:
@@ -416,8 +417,10 @@ def plant_on(world, day: date) -> None:
         if case.day == day and not case.played:
             PLAYERS[case.rule](world, case)
             case.played = True
-            log.info("planted %s at %s: %d redemptions%s", case.rule,
-                     case.merchant.name, len(case.redemption_ids),
+            refused = (f", refused at the till with {case.refused_with} as expected"
+                       if case.refused_with and not case.problems else "")
+            log.info("planted %s at %s: %d redemptions%s%s", case.rule,
+                     case.merchant.name, len(case.redemption_ids), refused,
                      f", problems {case.problems}" if case.problems else "")
 
 

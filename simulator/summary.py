@@ -7,7 +7,7 @@ from aixin.money import format_yuan
 
 COLUMNS = [
     ("code", "区划代码", 12), ("name", "乡镇（街道）", 8), ("eligible", "应发", 6),
-    ("issued", "已发放", 6), ("voided", "作废", 4), ("redeemed_count", "核销张数", 6),
+    ("handed_out", "已发放", 6), ("voided", "作废", 4), ("redeemed_count", "核销张数", 6),
     ("redeemed_fen", "核销金额", 12), ("allocated_fen", "拨付金额", 12),
     ("refund_fen", "退回(-补拨)", 12),
 ]

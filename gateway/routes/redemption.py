@@ -23,7 +23,7 @@ def required_idempotency_key(call) -> str:
 
 @route("POST", f"{BASE}/redemptions", roles={"merchant"}, body=schemas.Redeem,
        status=201, summary="Redeem a voucher against an itemised statement",
-       tag="redemption")
+       tag="redemption", requires_idempotency_key=True)
 def redeem_voucher(call, campaign_id):
     key = required_idempotency_key(call)
     return call.services.redemption_batches.redeem(
