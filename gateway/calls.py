@@ -36,9 +36,11 @@ class Call:
             raise InvalidInput("invalid_json",
                                "请求内容不是有效的 JSON：请检查格式后重新提交。") from None
         # PostgreSQL cannot store U+0000 in text, so it would fail deep in a service.
-        if b"\\u0000" in data and _contains_nul(payload):
+        where = _nul_path(payload) if b"\\u0000" in data else None
+        if where is not None:
             raise InvalidInput("invalid_character",
-                               "请求内容含有空字符（\\u0000）：请删除后重新提交。")
+                               f"字段 {where} 含有空字符（\\u0000）：请删除后重新提交。",
+                               field=where)
         if self.body_schema is not None:
             load(_schema(self.body_schema), payload)
         return payload
@@ -69,13 +71,21 @@ def _schema(schema_class):
     return schema_class()
 
 
-def _contains_nul(value) -> bool:
-    """Tell whether a string in the JSON value ``value``, key or item, contains U+0000."""
+def _nul_path(value, path: str = "$") -> str | None:
+    """Return the JSON path of the first key or string in ``value`` that contains
+    U+0000, such as ``$.lines[0].item``, or None."""
     if isinstance(value, str):
-        return "\x00" in value
+        return path if "\x00" in value else None
     if isinstance(value, dict):
-        return any(_contains_nul(key) or _contains_nul(item)
-                   for key, item in value.items())
+        for key, item in value.items():
+            if "\x00" in key:
+                return f"{path}.{key!r}"
+            found = _nul_path(item, f"{path}.{key}")
+            if found is not None:
+                return found
     if isinstance(value, list):
-        return any(_contains_nul(item) for item in value)
-    return False
+        for index, item in enumerate(value):
+            found = _nul_path(item, f"{path}[{index}]")
+            if found is not None:
+                return found
+    return None

@@ -57,6 +57,7 @@ def test_nul_request_rejected_alone_in_crowd(campaign):
     assert others == [201] * 11, statuses
     assert statuses[5] == 400
     assert responses[5].json()["error"] == "invalid_character"
+    assert responses[5].json()["details"]["field"] == "$.till_transaction_id"
     assert stored_counts(campaign)["redemptions"] == 11
 
 
