@@ -114,8 +114,8 @@ class CallBatcher:
         try:
             outcomes = send([pending.item for pending in batch])
             if len(outcomes) != len(batch):
-                raise RuntimeError(f"a batch of {len(batch)} items returned "
-                                   f"{len(outcomes)} outcomes")
+                raise RuntimeError(f"the service returned {len(outcomes)} outcomes "
+                                   f"for a batch of {len(batch)} items")
         except BaseException as error:
             if isinstance(error, self.sender_errors) or not isinstance(error, Exception):
                 for pending in reversed(batch[1:]):
@@ -140,7 +140,7 @@ class CallBatcher:
 class RedemptionBatches(DependencyProvider):
     """The gateway's batcher of ``redemption.redeem_batch`` calls.
 
-    ``GATEWAY_REDEMPTION_BATCH`` is the largest number of redemptions in one call
+    ``GATEWAY_REDEMPTION_BATCH`` is the maximum number of redemptions in one call
     (1 sends each alone), ``GATEWAY_REDEMPTION_IN_FLIGHT`` the number of calls that
     may run at once.
     """
@@ -175,5 +175,5 @@ class Redeemer:
             return outcome["result"]
         if "error" in outcome:
             raise error_from_data(outcome["error"])
-        raise RemoteError(outcome.get("failure"), "the redemption failed in the service")
+        raise RemoteError(outcome.get("failure"), "redemption failed in the redemption service: see its log")
 

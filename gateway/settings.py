@@ -5,8 +5,10 @@ import os
 
 def number_setting(config: dict, name: str, default, convert=float, minimum=0):
     """Return setting ``name`` from ``config``, else from the environment, else
-    ``default``; raise ValueError naming the value when it is not a number of at
-    least ``minimum``."""
+    ``default``.
+
+    Raise ValueError naming the value when it is not a number of at least ``minimum``.
+    """
     configured = config.get(name)
     if configured in (None, ""):
         configured = os.environ.get(name)

@@ -188,7 +188,7 @@ def choose_cases(world, dates) -> None:
         else:
             world.cashout_cases.append(case)
     planted = world.cashout_cases + world.cashout_refused
-    log.info("%d cash-out cases planted for %d rules (%d to be refused at the till), "
+    log.info("%d cash-out cases planted for %d rules (%d to be rejected at the till), "
              "%d vouchers set aside", len(planted), len({case.rule for case in planted}),
              len(world.cashout_refused), len(world.planted_serials))
 
@@ -417,7 +417,7 @@ def plant_on(world, day: date) -> None:
         if case.day == day and not case.played:
             PLAYERS[case.rule](world, case)
             case.played = True
-            refused = (f", refused at the till with {case.refused_with} as expected"
+            refused = (f", rejected at the till with {case.refused_with} as expected"
                        if case.refused_with and not case.problems else "")
             log.info("planted %s at %s: %d redemptions%s%s", case.rule,
                      case.merchant.name, len(case.redemption_ids), refused,

@@ -95,6 +95,9 @@ SELECT count(*) FROM claimed
 
 STATE_SQL = "SELECT state FROM vouchers WHERE serial = %(serial)s"
 
+# The values of ``_written_values`` that WRITE_SQL takes as JSON text.
+JSON_VALUES = ("lines", "audit_details", "response")
+
 # Smaller batches are redeemed one at a time, because PostgreSQL plans and runs
 # BATCH_WRITE_SQL at a higher fixed cost than WRITE_SQL.
 MIN_BATCH = 2
@@ -188,25 +191,15 @@ def redeem_in_one_statement(database, voucher_key: bytes, rows: FixedRows,
                 "key": idempotency_key, "serial": serial}).one()
             if found.key is not None:
                 return commands._replay(_stored(found), OPERATION, request_fingerprint)
-            if not verify_check_code(voucher_key, serial, request["check_code"]):
-                raise rejection("invalid_check_code", serial=serial)
-            campaign = rows.campaign(connection, campaign_id)
-            voucher = found if found.serial is not None else None
-            row = checked_redemption(connection, rows, campaign, campaign_id,
-                                     merchant_code, serial, voucher, request,
-                                     actor_name, now)
-            result = result_of(row)
-            envelope = build_event("voucher_redeemed", event_data(row), now)
+            row = _checked_row(connection, voucher_key, rows, campaign_id,
+                               merchant_code, serial, found, request, actor_name, now)
+            values = _written_values(row, idempotency_key, request_fingerprint, now)
+            result = values["response"]
             claimed = connection.exec_driver_sql(WRITE_SQL, {
-                **row,
-                "lines": json.dumps(row["lines"], ensure_ascii=False),
-                "audit_details": json.dumps(audit_details(row), ensure_ascii=False),
-                "event_id": envelope["id"],
-                "event_body": json.dumps(envelope, ensure_ascii=False),
-                "key": idempotency_key,
+                **values,
+                **{name: json.dumps(values[name], ensure_ascii=False)
+                   for name in JSON_VALUES},
                 "operation": OPERATION,
-                "fingerprint": request_fingerprint,
-                "response": json.dumps(result, ensure_ascii=False),
             }).scalar_one()
             if claimed != 1:
                 # Another request claimed or voided the voucher after the read.
@@ -277,10 +270,10 @@ def redeem_batch(database, voucher_key: bytes, rows: FixedRows,
             claimed = {found.serial for found in connection.exec_driver_sql(
                 BATCH_WRITE_SQL, _batch_write_parameters(writes, now))}
     except sa_exc.DBAPIError as error:
-        # One statement is one transaction, so nothing of the batch was written.
-        # A unique violation (a concurrent request with the same key) or a value the
-        # database rejects (a NUL character) then fails only its own request.
-        log.info("batch redemption left to single redemptions requests=%d error=%s",
+        # One statement is one transaction, so nothing of the batch was written. The
+        # caller then redeems each request alone, so a unique violation or a value
+        # the database rejects (a NUL character) fails only the request it is in.
+        log.info("batch redemption failed, redeeming one at a time requests=%d error=%s",
                  len(batch), type(error.orig).__name__)
         return {}
     results = {}
@@ -307,36 +300,57 @@ def _distinct(requests: list[BatchRequest]) -> list[tuple[BatchRequest, str]]:
     return batch
 
 
+def _checked_row(connection, voucher_key, rows, campaign_id: str, merchant_code: str,
+                 serial: str, found, request: dict, actor_name: str, now) -> dict:
+    """Run every check on a request, with its voucher as ``found`` contains it.
+
+    Return the ``redemptions`` row to write, or raise the DomainError of the first
+    check that fails.
+    """
+    if not verify_check_code(voucher_key, serial, request["check_code"]):
+        raise rejection("invalid_check_code", serial=serial)
+    campaign = rows.campaign(connection, campaign_id)
+    voucher = found if found.serial is not None else None
+    return checked_redemption(connection, rows, campaign, campaign_id, merchant_code,
+                              serial, voucher, request, actor_name, now)
+
+
 def _checked_or_none(connection, voucher_key, rows, item, serial, found, now):
     """Return the redemption row of a request that passes every check, else None."""
     if found.key is not None:
         return None
-    if not verify_check_code(voucher_key, serial, item.request["check_code"]):
-        return None
     try:
-        campaign = rows.campaign(connection, item.campaign_id)
-        return checked_redemption(connection, rows, campaign, item.campaign_id,
-                                  item.merchant_code, serial,
-                                  found if found.serial is not None else None,
-                                  item.request, item.actor_name, now)
+        return _checked_row(connection, voucher_key, rows, item.campaign_id,
+                            item.merchant_code, serial, found, item.request,
+                            item.actor_name, now)
     except DomainError:
         return None
+
+
+def _written_values(row: dict, idempotency_key: str, request_fingerprint: str,
+                    now) -> dict:
+    """Return the values that WRITE_SQL and BATCH_WRITE_SQL store for ``row``: its
+    columns, the audit details, the event and the idempotency key's result."""
+    envelope = build_event("voucher_redeemed", event_data(row), now)
+    return {
+        **row,
+        "audit_details": audit_details(row),
+        "event_id": envelope["id"],
+        "event_body": json.dumps(envelope, ensure_ascii=False),
+        "key": idempotency_key,
+        "fingerprint": request_fingerprint,
+        "response": result_of(row),
+    }
 
 
 def _batch_write_parameters(writes, now) -> dict:
     inputs = []
     for item, row in writes:
-        envelope = build_event("voucher_redeemed", event_data(row), now)
-        inputs.append({
-            **{name: value for name, value in row.items() if name != "redeemed_at"},
-            "position": item.position,
-            "audit_details": audit_details(row),
-            "event_id": envelope["id"],
-            "event_body": json.dumps(envelope, ensure_ascii=False),
-            "key": item.idempotency_key,
-            "fingerprint": commands.fingerprint(item.fingerprint_of),
-            "response": result_of(row),
-        })
+        values = _written_values(row, item.idempotency_key,
+                                 commands.fingerprint(item.fingerprint_of), now)
+        # Every row of a batch is redeemed at ``now``, passed once beside the rows.
+        del values["redeemed_at"]
+        inputs.append({**values, "position": item.position})
     return {"rows": json.dumps(inputs, ensure_ascii=False), "redeemed_at": now,
             "serials": [row["serial"] for _, row in writes], "operation": OPERATION}
 

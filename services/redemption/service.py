@@ -95,8 +95,8 @@ class RedemptionService(nameko_kit.HealthCheck):
 
     @rpc(expected_exceptions=DomainError)
     def redeem_batch(self, requests: list) -> list:
-        """Redeem each request in order as ``redeem`` would, and return one outcome per
-        request: ``{"result": ...}``, ``{"error": ...}`` (see
+        """Redeem each request as ``redeem`` would if they came one after the other,
+        and return one outcome per request, in order: ``{"result": ...}``, ``{"error": ...}`` (see
         ``aixin.errors.error_as_data``) or ``{"failure": ...}`` for an unexpected
         error.
 
@@ -134,9 +134,9 @@ class RedemptionService(nameko_kit.HealthCheck):
     def _batch_requests(self, requests: list) -> list:
         """Return the requests that can go in one batch write, as BatchRequests.
 
-        A request that cannot (not plainly valid) still keeps its key: a later
-        request of the batch with the same key goes one at a time after it, so the
-        first use of a key is the one that counts, as it would be one at a time.
+        A request that cannot join the write (it is not plainly valid) still keeps
+        its key. A later request of the batch with the same key then goes one at a
+        time after it, so the first use of a key counts, as it would one at a time.
         """
         batch, held_keys = [], set()
         for position, request in enumerate(requests):

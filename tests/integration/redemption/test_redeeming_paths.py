@@ -150,25 +150,34 @@ def test_voucher_claimed_after_the_read_is_rejected_and_stored(service, monkeypa
     assert stored["__error__"]["code"] == "voucher_already_redeemed"
 
 
-def test_key_stored_by_a_concurrent_request_wins(service, monkeypatch):
-    """The same key committed by another request between the read and the write:
-    the write fails whole, and the stored result is returned."""
-    worker, database, serials = service
+def store_key_after_checks(monkeypatch, database, key: str, serial: str,
+                           response: dict) -> None:
+    """Make another request store ``key`` for ``serial`` right after the checks of a
+    redemption, between its read and its write."""
     checked = redeeming_pg.checked_redemption
-    key = f"redeem:{MERCHANT}:twice"
-    theirs = {"redemption_id": "theirs"}
+    scoped = f"redeem:{MERCHANT}:{key}"
 
     def same_key_commits_first(*args, **kwargs):
         row = checked(*args, **kwargs)
         with database.transaction() as session:
-            session.execute(idempotency_keys.insert().values(
-                key=key, operation="redeem",
-                fingerprint=redeeming_pg.commands.fingerprint(
-                    [CAMPAIGN_ID, request_for(serials[3])]),
-                response=theirs, created_at=SHOPPING_AT))
+            if session.execute(select(idempotency_keys.c.key).where(
+                    idempotency_keys.c.key == scoped)).first() is None:
+                session.execute(idempotency_keys.insert().values(
+                    key=scoped, operation="redeem",
+                    fingerprint=redeeming_pg.commands.fingerprint(
+                        [CAMPAIGN_ID, request_for(serial)]),
+                    response=response, created_at=SHOPPING_AT))
         return row
 
     monkeypatch.setattr(redeeming_pg, "checked_redemption", same_key_commits_first)
+
+
+def test_key_stored_by_a_concurrent_request_wins(service, monkeypatch):
+    """The same key committed by another request between the read and the write:
+    the write fails whole, and the stored result is returned."""
+    worker, database, serials = service
+    theirs = {"redemption_id": "theirs"}
+    store_key_after_checks(monkeypatch, database, "twice", serials[3], theirs)
     assert worker.redeem(TILL, CAMPAIGN_ID, request_for(serials[3]), "twice") == theirs
     with database.reading() as session:
         state = session.execute(select(vouchers.c.state).where(
@@ -212,7 +221,7 @@ def test_batch_writes_what_one_at_a_time_writes(service, monkeypatch):
         outcomes[0]["result"]
 
 
-def test_batch_repeats_of_serial_or_key_follow_the_first(service):
+def test_batch_repeated_serial_or_key(service):
     worker, database, serials = service
     outcomes = worker.redeem_batch([
         batch_item(serials[0], "first"),
@@ -271,23 +280,8 @@ def test_batch_key_stored_concurrently_writes_nothing_twice(service, monkeypatch
     """A unique violation fails the batch's one write whole; each request then goes
     one at a time, and the key's stored result wins."""
     worker, database, serials = service
-    checked = redeeming_pg.checked_redemption
-    key = f"redeem:{MERCHANT}:raced"
     theirs = {"redemption_id": "theirs"}
-
-    def same_key_commits_first(*args, **kwargs):
-        row = checked(*args, **kwargs)
-        with database.transaction() as session:
-            if session.execute(select(idempotency_keys.c.key).where(
-                    idempotency_keys.c.key == key)).first() is None:
-                session.execute(idempotency_keys.insert().values(
-                    key=key, operation="redeem",
-                    fingerprint=redeeming_pg.commands.fingerprint(
-                        [CAMPAIGN_ID, request_for(serials[6])]),
-                    response=theirs, created_at=SHOPPING_AT))
-        return row
-
-    monkeypatch.setattr(redeeming_pg, "checked_redemption", same_key_commits_first)
+    store_key_after_checks(monkeypatch, database, "raced", serials[6], theirs)
     outcomes = worker.redeem_batch([batch_item(serials[6], "raced"),
                                     batch_item(serials[7], "calm")])
     assert outcomes[0] == {"result": theirs}
@@ -324,7 +318,7 @@ def test_batch_nul_fails_only_its_request(service):
 
 
 def test_batch_key_first_use_counts(service):
-    """A request that cannot go in the batch write still holds its key, so a later
+    """A request that cannot go in the batch write still keeps its key, so a later
     request with that key is a reuse, as it would be one at a time."""
     worker, database, serials = service
     invalid = batch_item(serials[0], "shared")
