@@ -96,9 +96,9 @@ class RedemptionService(nameko_kit.HealthCheck):
     @rpc(expected_exceptions=DomainError)
     def redeem_batch(self, requests: list) -> list:
         """Redeem each request as ``redeem`` would if they came one after the other,
-        and return one outcome per request, in order: ``{"result": ...}``, ``{"error": ...}`` (see
-        ``aixin.errors.error_as_data``) or ``{"failure": ...}`` for an unexpected
-        error.
+        and return one outcome per request, in order: ``{"result": ...}``,
+        ``{"error": ...}`` (see ``aixin.errors.error_as_data``) or
+        ``{"failure": ...}`` for an unexpected error.
 
         The gateway sends the concurrent redemptions of its tills in one call, which
         saves a broker round trip and a worker per redemption. Each request keeps its
